@@ -1,0 +1,50 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strictness: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "switchboard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "switchboard", targets: ["switchboard"]),
+        .library(name: "Workflow", targets: ["Workflow"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C libraries from Debian, imported as-is; shim.h wraps what Swift cannot call directly.
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // The workflow language: YAML, MESSAGING.md, expressions, targets, durations, cron, validation.
+        .target(
+            name: "Workflow",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: strictness
+        ),
+        .executableTarget(
+            name: "switchboard",
+            dependencies: [
+                "Workflow",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictness
+        ),
+
+        .testTarget(name: "WorkflowTests", dependencies: ["Workflow"], swiftSettings: strictness),
+        .testTarget(
+            name: "SwitchboardCLITests",
+            dependencies: ["switchboard"],
+            swiftSettings: strictness
+        ),
+        .testTarget(name: "SystemLibraryTests", dependencies: ["CSodium", "CCurl"], swiftSettings: strictness),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,155 @@
+import Foundation
+
+/// Finds and reads the files of a workspace: `workflows/*.yaml` (and `.yml`), `MESSAGING.md`, and the rule
+/// files workflows name.
+public enum WorkspaceLoader {
+    /// Loads and validates the given paths as one workspace. A directory with a `workflows/` folder is a
+    /// workspace root; any other directory contributes its YAML files and its MESSAGING.md; files are taken
+    /// as they are.
+    public static func validate(paths: [String]) -> ValidationReport {
+        var loader = Loader()
+        for path in paths { loader.add(path) }
+        loader.loadReferencedRuleFiles()
+        var diagnostics = loader.diagnostics
+        if loader.fileCount > 0 || loader.workspace.workflows.count + loader.workspace.messaging.count > 0 {
+            var validator = WorkspaceValidator(workspace: loader.workspace)
+            diagnostics += validator.validate()
+        }
+        diagnostics.sort { ($0.location, $0.code.rawValue, $0.message) < ($1.location, $1.code.rawValue, $1.message) }
+        return ValidationReport(workspace: loader.workspace, diagnostics: diagnostics, fileCount: loader.fileCount)
+    }
+
+    /// Parses one workflow from text (for tests, editors and `plan` with inline files).
+    public static func workflow(from text: String, file: String) -> (workflow: Workflow?, diagnostics: [Diagnostic]) {
+        switch YAMLLoader.load(text, file: file) {
+        case .failure(let diagnostic): return (nil, [diagnostic])
+        case .success(nil):
+            return (
+                nil,
+                [
+                    Diagnostic(
+                        .error, .missingKey, at: .wholeFile(file), "the workflow file is empty",
+                        hint: "start with 'version: 1'")
+                ]
+            )
+        case .success(let root?):
+            var decoder = WorkflowDecoder(file: file)
+            decoder.decode(root)
+            return (decoder.workflow, decoder.reader.diagnostics)
+        }
+    }
+
+    private struct Loader {
+        var workspace = Workspace()
+        var diagnostics: [Diagnostic] = []
+        var fileCount = 0
+        private var seen: Set<String> = []
+
+        mutating func add(_ path: String) {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                diagnostics.append(
+                    Diagnostic(.error, .fileUnreadable, at: .wholeFile(path), "no such file or directory"))
+                return
+            }
+            guard isDirectory.boolValue else {
+                addFile(path)
+                return
+            }
+            let workflowsDirectory = join(path, "workflows")
+            var folderIsDirectory: ObjCBool = false
+            let hasWorkflowsFolder =
+                FileManager.default.fileExists(atPath: workflowsDirectory, isDirectory: &folderIsDirectory)
+                && folderIsDirectory.boolValue
+            let yamlDirectory = hasWorkflowsFolder ? workflowsDirectory : path
+            let before = workspace.workflows.count + fileCount
+            let messagingPath = join(path, "MESSAGING.md")
+            if FileManager.default.fileExists(atPath: messagingPath) { addFile(messagingPath) }
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: yamlDirectory)) ?? []
+            for name in names.sorted() where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+                addFile(join(yamlDirectory, name))
+            }
+            if workspace.workflows.count + fileCount == before
+                || !names.contains(where: { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") })
+            {
+                diagnostics.append(
+                    Diagnostic(
+                        .error, .noWorkflows, at: .wholeFile(path), "no workflow files found",
+                        hint: hasWorkflowsFolder
+                            ? "add a .yaml file to \(workflowsDirectory)"
+                            : "a workspace keeps its workflows in workflows/*.yaml; 'switchboard init' creates one"))
+            }
+        }
+
+        /// `asRules`: a file a workflow names under `rules:` is MESSAGING.md-format whatever its name.
+        mutating func addFile(_ path: String, asRules: Bool = false) {
+            let key = URL(fileURLWithPath: path).standardizedFileURL.path
+            guard seen.insert(key).inserted else { return }
+            fileCount += 1
+            let isMarkdown = asRules || path.lowercased().hasSuffix(".md")
+            guard isMarkdown || path.hasSuffix(".yaml") || path.hasSuffix(".yml") else {
+                diagnostics.append(
+                    Diagnostic(
+                        .error, .fileUnreadable, at: .wholeFile(path),
+                        "not a workflow (.yaml, .yml) or rules (.md) file"))
+                return
+            }
+            guard let text = read(path) else { return }
+            if isMarkdown {
+                let (document, findings) = MessagingDocument.parse(text, file: path)
+                workspace.messaging.append(document)
+                diagnostics += findings
+            } else {
+                let (workflow, findings) = WorkspaceLoader.workflow(from: text, file: path)
+                if let workflow { workspace.workflows.append(workflow) }
+                diagnostics += findings
+            }
+        }
+
+        mutating func read(_ path: String) -> String? {
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+            if size > SourceText.maximumSize {
+                diagnostics.append(
+                    Diagnostic(
+                        .error, .fileTooLarge, at: .wholeFile(path),
+                        "file is \(size.byteCountDescription); the limit is \(SourceText.maximumSize.byteCountDescription)",
+                        hint: "workflow and rule files are read whole; split the workspace into several files"))
+                return nil
+            }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                diagnostics.append(Diagnostic(.error, .fileUnreadable, at: .wholeFile(path), "cannot read the file"))
+                return nil
+            }
+            switch SourceText.decode([UInt8](data), file: path) {
+            case .success(let text): return text
+            case .failure(let diagnostic):
+                diagnostics.append(diagnostic)
+                return nil
+            }
+        }
+
+        /// `rules: ../MESSAGING.md` in a workflow: paths relative to the workflow file.
+        mutating func loadReferencedRuleFiles() {
+            for workflow in workspace.workflows {
+                let directory = (workflow.file as NSString).deletingLastPathComponent
+                for reference in workflow.ruleFiles {
+                    let path = reference.value.hasPrefix("/") ? reference.value : join(directory, reference.value)
+                    guard FileManager.default.fileExists(atPath: path) else {
+                        diagnostics.append(
+                            Diagnostic(
+                                .error, .rulesFileMissing, at: reference.location,
+                                "rules file '\(reference.value)' does not exist",
+                                hint: "paths are relative to the workflow file: \(path)"))
+                        continue
+                    }
+                    addFile(path, asRules: true)
+                }
+            }
+        }
+
+        func join(_ directory: String, _ name: String) -> String {
+            directory.isEmpty || directory == "."
+                ? name : (directory.hasSuffix("/") ? directory + name : directory + "/" + name)
+        }
+    }
+}
