@@ -430,7 +430,7 @@ struct WorkspaceValidator {
             if target.kind == .session, let id = target.id, let labelled = labels[id] { target = labelled }
             return target
         }
-        for (rule, target) in rules where rule.origin == .messaging {
+        for (rule, target) in rules {
             guard let target else { continue }
             let covered = polled.contains { source in
                 guard source.account == target.account else { return false }

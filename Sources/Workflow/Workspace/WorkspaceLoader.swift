@@ -133,7 +133,7 @@ public enum WorkspaceLoader {
             for workflow in workspace.workflows {
                 let directory = (workflow.file as NSString).deletingLastPathComponent
                 for reference in workflow.ruleFiles {
-                    let path = reference.value.hasPrefix("/") ? reference.value : join(directory, reference.value)
+                    let path = normalize(reference.value.hasPrefix("/") ? reference.value : join(directory, reference.value))
                     guard FileManager.default.fileExists(atPath: path) else {
                         diagnostics.append(
                             Diagnostic(
@@ -145,6 +145,21 @@ public enum WorkspaceLoader {
                     addFile(path, asRules: true)
                 }
             }
+        }
+
+        /// `workflows/../MESSAGING.md` → `MESSAGING.md`, without touching the file system (links stay as written).
+        func normalize(_ path: String) -> String {
+            var parts: [Substring] = []
+            for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+                if part == "." { continue }
+                if part == "..", let last = parts.last, last != ".." {
+                    parts.removeLast()
+                } else {
+                    parts.append(part)
+                }
+            }
+            let joined = parts.joined(separator: "/")
+            return path.hasPrefix("/") ? "/" + joined : (joined.isEmpty ? "." : joined)
         }
 
         func join(_ directory: String, _ name: String) -> String {
