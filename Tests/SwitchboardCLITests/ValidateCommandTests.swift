@@ -34,7 +34,8 @@ import Testing
         let root = try Binary.workspace(Self.broken)
         let result = try Binary.run(["validate", "--format", "json"], in: root)
         #expect(result.status == 1)
-        let findings = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        let findings = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
         #expect(findings.count == 2)
         let unknown = try #require(findings.first { $0["code"] as? String == "unknown-key" })
         #expect(unknown["file"] as? String == "workflows/main.yaml")
@@ -93,7 +94,8 @@ import Testing
         let result = try Binary.run(["validate", "--help"])
         #expect(result.status == 0)
         let snapshot = try String(
-            contentsOf: Binary.repository.appendingPathComponent("Tests/SwitchboardCLITests/Snapshots/validate-help.txt"),
+            contentsOf: Binary.repository.appendingPathComponent(
+                "Tests/SwitchboardCLITests/Snapshots/validate-help.txt"),
             encoding: .utf8)
         #expect(result.stdout == snapshot)
     }
@@ -112,10 +114,13 @@ import Testing
     /// and a broken document against it too, so the check can fail.
     @Test func everyExampleConformsToTheSchema() throws {
         let root = try Binary.workspace([
-            "bad.yaml": "version: 1\naccounts:\n  nx: { protocol: nexus }\nhandlers:\n  h:\n    - { reply: hi, send: { to: reply, text: x } }\n"
+            "bad.yaml":
+                "version: 1\naccounts:\n  nx: { protocol: nexus }\nhandlers:\n  h:\n    - { reply: hi, send: { to: reply, text: x } }\n"
         ])
-        let examples = try FileManager.default.contentsOfDirectory(atPath: Binary.repository.appendingPathComponent("workflows").path)
-            .filter { $0.hasSuffix(".yaml") }.map { Binary.repository.appendingPathComponent("workflows/\($0)").path }
+        let examples = try FileManager.default.contentsOfDirectory(
+            atPath: Binary.repository.appendingPathComponent("workflows").path
+        )
+        .filter { $0.hasSuffix(".yaml") }.map { Binary.repository.appendingPathComponent("workflows/\($0)").path }
         #expect(examples.count >= 3)
         let checker = Binary.repository.appendingPathComponent("scripts/check-schema.py").path
         let schema = Binary.repository.appendingPathComponent("schema/workflow.schema.json").path
@@ -133,7 +138,8 @@ import Testing
         let workspace = root.appendingPathComponent("ws")
         let result = try Binary.run(["validate", "--strict"], in: workspace)
         #expect(result.status == 0, "\(result.stdout)")
-        let responder = try FileManager.default.attributesOfItem(atPath: workspace.appendingPathComponent("agents/reply.sh").path)
+        let responder = try FileManager.default.attributesOfItem(
+            atPath: workspace.appendingPathComponent("agents/reply.sh").path)
         #expect((responder[.posixPermissions] as? Int) == 0o755)
         let again = try Binary.run(["init", "ws"], in: root)
         #expect(again.status == 1)

@@ -77,12 +77,16 @@ import Workflow
     @Test func impossibleDatesNeverFireAndLeapDaysDo() throws {
         let utc = try #require(TimeZone(identifier: "UTC"))
         #expect(try CronExpression(parsing: "0 0 30 2 *").nextFire(after: 0, in: utc) == nil)
-        #expect(try CronExpression(parsing: "0 0 29 2 *").nextFire(after: iso("2026-01-01T00:00:00Z"), in: utc) == iso("2028-02-29T00:00:00Z"))
+        #expect(
+            try CronExpression(parsing: "0 0 29 2 *").nextFire(after: iso("2026-01-01T00:00:00Z"), in: utc)
+                == iso("2028-02-29T00:00:00Z"))
     }
 
     @Test func macrosExpandToTheirFields() throws {
         let utc = try #require(TimeZone(identifier: "UTC"))
-        let pairs = [("@yearly", "0 0 1 1 *"), ("@monthly", "0 0 1 * *"), ("@weekly", "0 0 * * 0"), ("@hourly", "0 * * * *")]
+        let pairs = [
+            ("@yearly", "0 0 1 1 *"), ("@monthly", "0 0 1 * *"), ("@weekly", "0 0 * * 0"), ("@hourly", "0 * * * *"),
+        ]
         for (macro, fields) in pairs {
             let a = try CronExpression(parsing: macro)
             let b = try CronExpression(parsing: fields)
@@ -121,7 +125,8 @@ import Workflow
             for instant in stride(from: -2_000_000_000, to: 4_000_000_000, by: 7_777_777) {
                 let civil = CivilTime(instant: instant, zone: zone)
                 let parts = calendar.dateComponents(
-                    [.year, .month, .day, .hour, .minute, .weekday], from: Date(timeIntervalSince1970: TimeInterval(instant)))
+                    [.year, .month, .day, .hour, .minute, .weekday],
+                    from: Date(timeIntervalSince1970: TimeInterval(instant)))
                 #expect(
                     [civil.year, civil.month, civil.day, civil.hour, civil.minute, civil.weekday + 1]
                         == [parts.year, parts.month, parts.day, parts.hour, parts.minute, parts.weekday])

@@ -133,7 +133,8 @@ public enum WorkspaceLoader {
             for workflow in workspace.workflows {
                 let directory = (workflow.file as NSString).deletingLastPathComponent
                 for reference in workflow.ruleFiles {
-                    let path = normalize(reference.value.hasPrefix("/") ? reference.value : join(directory, reference.value))
+                    let path = normalize(
+                        reference.value.hasPrefix("/") ? reference.value : join(directory, reference.value))
                     guard FileManager.default.fileExists(atPath: path) else {
                         diagnostics.append(
                             Diagnostic(
