@@ -42,6 +42,7 @@ let package = Package(
         .testTarget(
             name: "SwitchboardCLITests",
             dependencies: ["switchboard"],
+            exclude: ["Snapshots"],
             swiftSettings: strictness
         ),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CSodium", "CCurl"], swiftSettings: strictness),

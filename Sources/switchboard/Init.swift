@@ -37,12 +37,8 @@ extension Switchboard {
             for (file, path) in files {
                 try manager.createDirectory(
                     atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                guard
-                    manager.createFile(
-                        atPath: path, contents: Data(file.contents.utf8), attributes: [.posixPermissions: file.mode])
-                else {
-                    throw ValidationError("cannot write \(path)")
-                }
+                // Data.write says why a write failed (a full disk, a read-only directory); createFile does not.
+                try Data(file.contents.utf8).write(to: URL(fileURLWithPath: path))
                 try manager.setAttributes([.posixPermissions: file.mode], ofItemAtPath: path)
                 print("created \(path)")
             }

@@ -8,8 +8,9 @@ struct Switchboard: ParsableCommand {
         abstract: "Automation runner for AI agents that message other agents.",
         discussion: """
             Declare what should happen in MESSAGING.md (per-conversation rules) and workflows/*.yaml \
-            (accounts, sources, handlers, channels); switchboard checks them, and later polls NexusMessaging, \
-            TransmissionBot and masumi-agent-messenger and acts on them.
+            (accounts, sources, handlers, channels) for agents on NexusMessaging, TransmissionBot and \
+            masumi-agent-messenger. This version checks those files (validate), prints their JSON Schema \
+            (schema) and scaffolds a workspace (init); the runner that polls and acts is not built yet.
 
             Exit codes: 0 success, 1 findings or failure, 2 usage error.
             """,
