@@ -173,6 +173,19 @@ struct NodeReader {
         }
     }
 
+    /// A command: an argv list, or one string that is the program's name. There is no shell, so a string
+    /// with spaces is almost always a mistake and gets a warning showing the list to write instead.
+    mutating func argv(_ node: YAMLNode, _ what: String) -> [Located<String>] {
+        let argv = strings(node, what)
+        if argv.count == 1, node.scalar != nil, argv[0].value.contains(" ") {
+            warning(
+                .invalidValue, at: node.location,
+                "'\(argv[0].value)' is one program name with spaces in it; commands run without a shell",
+                hint: "write the arguments as a list: [\(argv[0].value.split(separator: " ").joined(separator: ", "))]")
+        }
+        return argv
+    }
+
     mutating func sequence(_ node: YAMLNode, _ what: String) -> [YAMLNode] {
         guard case .sequence(let items) = node.kind else {
             if !node.isNull { typeMismatch(node, expected: "a list", what) }

@@ -114,7 +114,7 @@ struct StepDecoder {
                     location: argument.location)
                 return reader.template(argumentNode, "run argument", scope: scope)
             }
-            return .run(argv: templates, env: [:])
+            return .run(argv: templates)
         case "reply":
             return text(node, "reply").map { .reply($0) }
         case "send":

@@ -62,12 +62,14 @@ struct WorkflowDecoder {
         guard let accounts = reader.fields(node, "accounts", keys: nil) else { return }
         for (name, value) in accounts.entries where reader.name(name, "account") {
             let what = "account '\(name.value)'"
-            guard let protocolNode = reader.fields(value, what, keys: nil)?["protocol"] else {
-                if case .mapping = value.kind {
-                    reader.error(
-                        .missingKey, at: value.location, "\(what) needs 'protocol'",
-                        hint: "protocol is one of \(Network.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
+            guard case .mapping(let pairs) = value.kind else {
+                reader.typeMismatch(value, expected: "a mapping", what)
+                continue
+            }
+            guard let protocolNode = pairs.first(where: { $0.key.scalar?.text == "protocol" })?.value else {
+                reader.error(
+                    .missingKey, at: value.location, "\(what) needs 'protocol'",
+                    hint: "protocol is one of \(Network.allCases.map(\.rawValue).joined(separator: ", "))")
                 continue
             }
             guard let network = reader.choice(protocolNode, "protocol", as: Network.self),
@@ -256,9 +258,8 @@ struct WorkflowDecoder {
             }
             if let value = fields["env"] { env = decodeEnvironment(value) }
         }
-        let argv = reader.strings(argvNode, "responder run")
+        let argv = reader.argv(argvNode, "responder run")
         guard !argv.isEmpty else { return nil }
-        warnAboutShellLine(argv, argvNode)
         return Responder(location: node.location, argv: argv, timeout: timeout, env: env)
     }
 
@@ -271,17 +272,6 @@ struct WorkflowDecoder {
             }
         }
         return env
-    }
-
-    /// `run: ./reply.sh --fast` runs a program named "./reply.sh --fast": there is no shell to split it.
-    mutating func warnAboutShellLine(_ argv: [Located<String>], _ node: YAMLNode) {
-        if argv.count == 1, node.scalar != nil, argv[0].value.contains(" ") {
-            let words = argv[0].value.split(separator: " ").map { "\($0)" }.joined(separator: ", ")
-            reader.warning(
-                .invalidValue, at: node.location,
-                "'\(argv[0].value)' is one program name with spaces in it; commands run without a shell",
-                hint: "write the arguments as a list: [\(words)]")
-        }
     }
 
     mutating func decodeTiming(_ fields: NodeReader.Fields, _ what: String) -> Timing? {
@@ -381,12 +371,8 @@ struct WorkflowDecoder {
                 }
                 kind = url.map { .webhook(url: $0, headers: headers) }
             case "command":
-                let argvNode = fields["command"]!
-                let argv = reader.strings(argvNode, "command")
-                warnAboutShellLine(argv, argvNode)
-                kind =
-                    argv.isEmpty
-                    ? nil : .command(argv: argv.map { Located(Template(literal: $0.value), at: $0.location) })
+                let argv = reader.argv(fields["command"]!, "command")
+                kind = argv.isEmpty ? nil : .command(argv: argv)
             default:
                 kind = reader.string(fields["to"]!, "to").map { .to($0) }
             }

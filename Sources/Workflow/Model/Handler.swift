@@ -15,7 +15,7 @@ public struct Step: Sendable {
 
     public enum Action: Sendable {
         /// Run a command with an explicit argv (no shell); its stdout is the step's output.
-        case run(argv: [Located<Template>], env: [String: Located<Template>])
+        case run(argv: [Located<Template>])
         /// Answer in the conversation the trigger came from.
         case reply(Located<Template>)
         case send(to: Located<String>, text: Located<Template>?, json: Located<TemplateValue>?)

@@ -59,7 +59,7 @@ public struct Source: Sendable {
 public struct Channel: Sendable {
     public enum Kind: Sendable {
         case webhook(url: Located<Template>, headers: [String: Located<Template>])
-        case command(argv: [Located<Template>])
+        case command(argv: [Located<String>])
         case to(Located<String>)
     }
 

@@ -62,16 +62,12 @@ public enum WorkspaceLoader {
                 FileManager.default.fileExists(atPath: workflowsDirectory, isDirectory: &folderIsDirectory)
                 && folderIsDirectory.boolValue
             let yamlDirectory = hasWorkflowsFolder ? workflowsDirectory : path
-            let before = workspace.workflows.count + fileCount
             let messagingPath = join(path, "MESSAGING.md")
             if FileManager.default.fileExists(atPath: messagingPath) { addFile(messagingPath) }
             let names = (try? FileManager.default.contentsOfDirectory(atPath: yamlDirectory)) ?? []
-            for name in names.sorted() where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
-                addFile(join(yamlDirectory, name))
-            }
-            if workspace.workflows.count + fileCount == before
-                || !names.contains(where: { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") })
-            {
+            let workflowNames = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+            for name in workflowNames { addFile(join(yamlDirectory, name)) }
+            if workflowNames.isEmpty {
                 diagnostics.append(
                     Diagnostic(
                         .error, .noWorkflows, at: .wholeFile(path), "no workflow files found",
