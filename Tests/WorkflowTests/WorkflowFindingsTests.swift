@@ -205,3 +205,27 @@ extension WorkflowFindingsTests.Case {
         return copy
     }
 }
+
+@Suite struct YAMLFeatureTests {
+    @Test func mergeKeysBringInAnAnchorsKeysAndOwnKeysWin() throws {
+        let (workflow, diagnostics) = WorkspaceLoader.workflow(
+            from: """
+                version: 1
+                x-defaults: &defaults { protocol: masumi, agent: base, timeout: 30s }
+                accounts:
+                  a: { <<: *defaults, agent: alpha }
+                  b:
+                    <<: [*defaults]
+                """, file: "w.yaml")
+        #expect(diagnostics.isEmpty, "\(diagnostics)")  // top-level x- keys are extension fields
+        let accounts = try #require(workflow?.accounts)
+        #expect(accounts.map(\.name) == ["a", "b"])
+        guard case .masumi(let alpha) = accounts[0].settings, case .masumi(let base) = accounts[1].settings else {
+            Issue.record("expected masumi accounts")
+            return
+        }
+        #expect(alpha.agent.value == "alpha")
+        #expect(base.agent.value == "base")
+        #expect(alpha.timeout.seconds == 30)
+    }
+}

@@ -41,7 +41,10 @@ struct NodeReader {
     }
 
     /// A mapping whose keys must come from `keys`; unknown keys and missing `required` ones are findings.
-    mutating func fields(_ node: YAMLNode, _ what: String, keys: [String]?, required: [String] = []) -> Fields? {
+    /// With `extensions`, keys starting with `x-` are allowed and skipped: a place for anchors (`x-defaults: &d`).
+    mutating func fields(
+        _ node: YAMLNode, _ what: String, keys: [String]?, required: [String] = [], extensions: Bool = false
+    ) -> Fields? {
         guard case .mapping(let pairs) = node.kind else {
             typeMismatch(node, expected: "a mapping", what)
             return nil
@@ -54,6 +57,7 @@ struct NodeReader {
                     "keys in \(what) must be plain text, not \(pair.key.kindDescription)")
                 continue
             }
+            if extensions, key.text.hasPrefix("x-") { continue }
             if let keys, !keys.contains(key.text) {
                 error(
                     .unknownKey, at: pair.key.location, "unknown key '\(key.text)' in \(what)",

@@ -19,7 +19,9 @@ struct WorkflowDecoder {
     static let configurationScope = ExpressionChecker.Scope(handlerContexts: false)
 
     mutating func decode(_ root: YAMLNode) {
-        guard let fields = reader.fields(root, "a workflow file", keys: Self.topLevelKeys) else { return }
+        guard let fields = reader.fields(root, "a workflow file", keys: Self.topLevelKeys, extensions: true) else {
+            return
+        }
         if let node = fields["version"] {
             if let version = reader.int(node, "version", in: 1...Int.max) {
                 workflow.version = version

@@ -11,12 +11,6 @@ public struct Template: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { source }
 
-    /// Text with no expressions in it.
-    public init(literal text: String) {
-        source = text
-        parts = text.isEmpty ? [] : [.text(text)]
-    }
-
     public var expressions: [(expression: Expression, offset: Int)] {
         parts.compactMap {
             if case .expression(let expression, let offset) = $0 { (expression, offset) } else { nil }

@@ -11,6 +11,7 @@ public enum WorkflowSchema {
             "type": "object",
             "required": ["version"],
             "additionalProperties": false,
+            "patternProperties": ["^x-": ["description": "Extension fields, ignored: a place for YAML anchors."]],
             "properties": .object([
                 "version": describe("The format version; this switchboard reads 1.", ["const": 1]),
                 "name": describe("A name for people and logs.", string),

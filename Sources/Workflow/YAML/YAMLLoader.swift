@@ -10,7 +10,9 @@ enum YAMLLoader {
     static func load(_ text: String, file: String) -> Result<YAMLNode?, Diagnostic> {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            // Scalars are typed by the decoder, with the key's context; the basic resolver skips Yams' per-scalar
+            // regular expressions (a third of the parse time).
+            root = try Yams.compose(yaml: text, Resolver.basic)
         } catch let error as YamlError {
             return .failure(diagnostic(for: error, in: text, file: file))
         } catch {
@@ -67,8 +69,20 @@ enum YAMLLoader {
                 return YAMLNode(kind: .sequence(items), location: location)
             case .mapping(let mapping):
                 var pairs: [YAMLNode.Pair] = []
+                var merged: [YAMLNode.Pair] = []
                 for (key, value) in mapping {
+                    if case .scalar(let scalar) = key, scalar.style == .plain, scalar.string == "<<" {
+                        merged += try mergeSources(value)
+                        continue
+                    }
                     pairs.append(YAMLNode.Pair(key: try convert(key), value: try convert(value)))
+                }
+                // `<<: *defaults` (YAML's merge key): keys written in the mapping win over merged ones.
+                let own = Set(pairs.compactMap { $0.key.scalar?.text })
+                var seen = own
+                for pair in merged {
+                    guard let key = pair.key.scalar?.text, seen.insert(key).inserted else { continue }
+                    pairs.append(pair)
                 }
                 return YAMLNode(kind: .mapping(pairs), location: location)
             case .alias:
@@ -76,6 +90,27 @@ enum YAMLLoader {
                 return YAMLNode(
                     kind: .scalar(.init(text: "", isPlain: true, quoted: false, isMultiline: false)), location: location
                 )
+            }
+        }
+
+        /// The pairs a merge key brings in: one mapping, or a list of mappings (earlier ones win).
+        mutating func mergeSources(_ value: Node) throws -> [YAMLNode.Pair] {
+            switch value {
+            case .mapping:
+                if case .mapping(let pairs) = try convert(value).kind { return pairs }
+                return []
+            case .sequence(let items):
+                var pairs: [YAMLNode.Pair] = []
+                for item in items { pairs += try mergeSources(item) }
+                return pairs
+            default:
+                // Not mergeable: keep it as an ordinary key so the decoder reports it.
+                return [
+                    YAMLNode.Pair(
+                        key: YAMLNode(
+                            kind: .scalar(.init(text: "<<", isPlain: true, quoted: false, isMultiline: false)),
+                            location: location(of: value.mark)), value: try convert(value))
+                ]
             }
         }
 
