@@ -82,6 +82,18 @@ import Workflow
                 == iso("2028-02-29T00:00:00Z"))
     }
 
+    @Test func longestGapSpansNightsWeekendsAndYears() throws {
+        let utc = try #require(TimeZone(identifier: "UTC"))
+        let berlin = try #require(TimeZone(identifier: "Europe/Berlin"))
+        // Friday 17:59 to Monday 09:00.
+        #expect(try CronExpression(parsing: "* 9-17 * * 1-5").longestGap(from: Self.start, in: utc) == 63 * 3600 + 60)
+        #expect(try CronExpression(parsing: "*/5 * * * *").longestGap(from: Self.start, in: utc) == 300)
+        #expect(try CronExpression(parsing: "@yearly").longestGap(from: Self.start, in: utc) == 365 * 86_400)
+        // The night the clocks go back, 01:00…03:00 local has three hours between its ends.
+        #expect(try CronExpression(parsing: "* 0-1 * * *").longestGap(from: Self.start, in: berlin) == 23 * 3600 + 60)
+        #expect(try CronExpression(parsing: "0 0 30 2 *").longestGap(from: Self.start, in: utc) == nil)
+    }
+
     @Test func macrosExpandToTheirFields() throws {
         let utc = try #require(TimeZone(identifier: "UTC"))
         let pairs = [

@@ -56,6 +56,8 @@ import Workflow
             ("steps.ack.message.text", .string("ok")),
             ("!steps.ack.timed-out", .bool(false)),
             ("fromJSON('[1,2]')[1]", .number(2)),
+            ("fromJSON('\"\\ud800\\u0041\"')", .string("\u{FFFD}A")),
+            ("truncate('abc', 1e300)", .string("abc")),
         ] as [(String, Value)])
     func evaluation(source: String, expected: Value) throws {
         let evaluator = ExpressionEvaluator(contexts: Self.context)
@@ -93,6 +95,11 @@ import Workflow
         #expect(throws: ExpressionParser.SyntaxError.self) { try ExpressionParser.parse(deep) }
         let bangs = String(repeating: "!", count: 5000) + "a"
         #expect(throws: ExpressionParser.SyntaxError.self) { try ExpressionParser.parse(bangs) }
+        // Chains the parser builds in a loop are capped by their length.
+        let chain = Array(repeating: "a", count: 100_000).joined(separator: " || ")
+        #expect(throws: ExpressionParser.SyntaxError.self) { try ExpressionParser.parse(chain) }
+        let members = "message" + String(repeating: ".a", count: 100_000)
+        #expect(throws: ExpressionParser.SyntaxError.self) { try ExpressionParser.parse(members) }
     }
 
     @Test(arguments: [

@@ -9,19 +9,29 @@ struct StepDecoder {
 
     let handler: String
     let items: [YAMLNode]
-    private var earlier: [String] = []
-    private var variables: [String] = []
-    private var ids: [(id: String, index: Int)] = []
+    /// Step ids and `set` names with where they first appear, known up front: a reference to a later step is
+    /// reported as such, and each step's scope costs nothing to build.
+    private var stepPositions: [String: Int] = [:]
+    private var variablePositions: [String: Int] = [:]
 
     init(handler: String, items: [YAMLNode]) {
         self.handler = handler
         self.items = items
-        // Ids are known up front so a reference to a later step is reported as such, not as unknown.
         for (index, item) in items.enumerated() {
-            if case .mapping(let pairs) = item.kind,
-                let id = pairs.first(where: { $0.key.scalar?.text == "id" })?.value.scalar?.text
-            {
-                ids.append((id, index))
+            guard case .mapping(let pairs) = item.kind else { continue }
+            for pair in pairs {
+                switch pair.key.scalar?.text {
+                case "id":
+                    if let id = pair.value.scalar?.text, stepPositions[id] == nil { stepPositions[id] = index }
+                case "set":
+                    guard case .mapping(let assignments) = pair.value.kind else { continue }
+                    for assignment in assignments {
+                        if let name = assignment.key.scalar?.text, variablePositions[name] == nil {
+                            variablePositions[name] = index
+                        }
+                    }
+                default: break
+                }
             }
         }
     }
@@ -31,7 +41,7 @@ struct StepDecoder {
         var seen: [String: SourceLocation] = [:]
         for (index, item) in items.enumerated() {
             let scope = ExpressionChecker.Scope(
-                earlierSteps: earlier, laterSteps: ids.filter { $0.index >= index }.map(\.id), variables: variables)
+                stepPositions: stepPositions, variablePositions: variablePositions, position: index)
             guard let step = decodeStep(item, index: index, scope: scope, reader: &reader) else { continue }
             if let id = step.id {
                 if let first = seen[id.value] {
@@ -41,10 +51,8 @@ struct StepDecoder {
                     )
                 } else {
                     seen[id.value] = id.location
-                    earlier.append(id.value)
                 }
             }
-            if case .set(let assignments) = step.action { variables += assignments.map(\.name.value) }
             steps.append(step)
         }
         return steps
@@ -97,23 +105,14 @@ struct StepDecoder {
         }
         switch key {
         case "run":
-            let argv = reader.strings(node, what)
+            let argv = reader.argv(node, what)
             guard !argv.isEmpty else { return nil }
             checkForbidden(argv, reader: &reader)
-            if argv.count == 1, node.scalar != nil, argv[0].value.contains(" ") {
-                reader.warning(
-                    .invalidValue, at: node.location,
-                    "'\(argv[0].value)' is one program name with spaces in it; commands run without a shell",
-                    hint:
-                        "write the arguments as a list: [\(argv[0].value.split(separator: " ").joined(separator: ", "))]"
-                )
-            }
-            let templates = argv.compactMap { argument -> Located<Template>? in
-                let argumentNode = YAMLNode(
-                    kind: .scalar(.init(text: argument.value, isPlain: false, quoted: false, isMultiline: false)),
-                    location: argument.location)
-                return reader.template(argumentNode, "run argument", scope: scope)
-            }
+            // Each argument from its own node, so expression findings point into the file exactly.
+            let nodes: [YAMLNode]
+            if case .sequence(let items) = node.kind { nodes = items } else { nodes = [node] }
+            let templates = nodes.compactMap { reader.template($0, "run argument", scope: scope) }
+            guard templates.count == nodes.count else { return nil }
             return .run(argv: templates)
         case "reply":
             return text(node, "reply").map { .reply($0) }
@@ -199,22 +198,32 @@ struct StepDecoder {
     }
 
     /// masumi.md and seed 000 list commands that need a human; a workflow may not run them.
+    /// The CLI's command families (masumi.md §6); without one the CLI opens its interactive TUI.
+    static let masumiFamilies: Set<String> = ["thread", "channel", "agent", "account", "discover", "doctor", "inbox"]
+
+    /// masumi.md and seed 000 list commands that need a human; a workflow may not run them.
     private func checkForbidden(_ argv: [Located<String>], reader: inout NodeReader) {
         guard let program = argv.first, program.value.split(separator: "/").last == "masumi-agent-messenger" else {
             return
         }
-        let words = argv.dropFirst().map(\.value)
-        if words.filter({ !$0.hasPrefix("-") }).isEmpty {
+        let arguments = argv.dropFirst().map(\.value)
+        // Option values (`--profile release`) are words too; matching the command anywhere among the words
+        // cannot be shifted by them.
+        let words = arguments.filter { !$0.hasPrefix("-") }
+        if !words.contains(where: Self.masumiFamilies.contains),
+            !arguments.contains(where: { ["--help", "-h", "-v", "--version", "-V"].contains($0) })
+        {
             reader.error(
                 .forbiddenCommand, at: program.location,
-                "masumi-agent-messenger without a command opens its interactive TUI")
+                "masumi-agent-messenger without a command opens its interactive TUI",
+                hint: "name a command: \(Self.masumiFamilies.sorted().joined(separator: ", "))")
             return
         }
         for forbidden in Self.forbiddenMasumiCommands {
             let matches =
                 forbidden.count == 1
-                ? words.contains(forbidden[0])
-                : words.filter { !$0.hasPrefix("-") }.starts(with: forbidden)
+                ? arguments.contains(forbidden[0])
+                : words.indices.contains { words[$0...].starts(with: forbidden) }
             if matches {
                 reader.error(
                     .forbiddenCommand, at: program.location,

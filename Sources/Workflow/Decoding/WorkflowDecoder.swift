@@ -202,8 +202,12 @@ struct WorkflowDecoder {
         return host.isEmpty ? nil : String(host)
     }
 
+    /// `localhost`, `::1` or a dotted-quad address in 127.0.0.0/8 (not `127.example.com`).
     static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if host == "localhost" || host == "::1" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127"
+            && octets.allSatisfy { $0.count <= 3 && UInt8($0) != nil }
     }
 
     // MARK: - Rules

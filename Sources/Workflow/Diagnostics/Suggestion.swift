@@ -2,9 +2,11 @@
 enum Suggestion {
     /// The closest candidate within a small edit distance, or nil when nothing is close enough to help.
     static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
+        // At most 3 edits are ever suggested, so a long word or a very different length is never close.
+        guard word.count <= 64 else { return nil }
         let lowered = word.lowercased()
         var best: (name: String, distance: Int)?
-        for candidate in candidates {
+        for candidate in candidates where abs(candidate.count - word.count) <= 3 {
             let distance = editDistance(lowered, candidate.lowercased())
             if distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
         }

@@ -3,24 +3,44 @@
 public struct ExpressionChecker: Sendable {
     /// What the expression can see where it is written.
     public struct Scope: Sendable {
-        /// Ids of the steps that run before this one in the same handler, in order.
-        public var earlierSteps: [String] = []
-        /// Ids of this step and the ones after it.
-        public var laterSteps: [String] = []
-        /// Names `set` steps before this one have assigned.
-        public var variables: [String] = []
+        /// Each step id of the handler with the position of the (first) step that has it.
+        public var stepPositions: [String: Int] = [:]
+        /// Each name `set` steps assign with the position of the first step that assigns it.
+        public var variablePositions: [String: Int] = [:]
+        /// The position of the step the expression belongs to: it sees what comes before.
+        public var position = 0
         /// Outside handlers (a channel's webhook URL, say) only `secrets` and `env` are known.
         public var handlerContexts = true
 
         public init(
+            stepPositions: [String: Int], variablePositions: [String: Int], position: Int, handlerContexts: Bool = true
+        ) {
+            self.stepPositions = stepPositions
+            self.variablePositions = variablePositions
+            self.position = position
+            self.handlerContexts = handlerContexts
+        }
+
+        /// A scope from lists: the earlier steps and variables are visible, the later steps are not yet.
+        public init(
             earlierSteps: [String] = [], laterSteps: [String] = [], variables: [String] = [],
             handlerContexts: Bool = true
         ) {
-            self.earlierSteps = earlierSteps
-            self.laterSteps = laterSteps
-            self.variables = variables
+            position = earlierSteps.count
+            for (index, id) in earlierSteps.enumerated() where stepPositions[id] == nil { stepPositions[id] = index }
+            for id in laterSteps where stepPositions[id] == nil { stepPositions[id] = position }
+            for name in variables { variablePositions[name] = -1 }
             self.handlerContexts = handlerContexts
         }
+
+        var earlierSteps: [String] {
+            stepPositions.filter { $0.value < position }.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.map(\.key)
+        }
+
+        func isEarlier(step: String) -> Bool { (stepPositions[step] ?? .max) < position }
+        func isLater(step: String) -> Bool { (stepPositions[step] ?? -1) >= position }
+        var visibleVariables: [String] { variablePositions.filter { $0.value < position }.map(\.key).sorted() }
+        func isAssigned(variable: String) -> Bool { (variablePositions[variable] ?? .max) < position }
     }
 
     public struct Issue: Sendable, Equatable {
@@ -174,30 +194,31 @@ public struct ExpressionChecker: Sendable {
     ) {
         // steps.<id> and vars.<name> are checked against the handler.
         if case .context("steps") = base.node {
-            if !scope.earlierSteps.contains(name) {
-                if scope.laterSteps.contains(name) {
+            if !scope.isEarlier(step: name) {
+                if scope.isLater(step: name) {
                     issues.append(
                         Issue(
                             offset: offset, code: .stepRunsLater,
                             message: "step '\(name)' has not run yet where this expression is evaluated",
                             hint: "an expression can read only the steps before its own"))
                 } else {
+                    let earlier = scope.earlierSteps
                     issues.append(
                         Issue(
                             offset: offset, code: .unknownStep, message: "no step with id '\(name)' in this handler",
-                            hint: Suggestion.hint(for: name, in: scope.earlierSteps)
-                                ?? (scope.earlierSteps.isEmpty
+                            hint: Suggestion.hint(for: name, in: earlier)
+                                ?? (earlier.isEmpty
                                     ? "give the step an 'id:' to read its results"
-                                    : "steps before this one: \(scope.earlierSteps.joined(separator: ", "))")))
+                                    : "steps before this one: \(earlier.joined(separator: ", "))")))
                 }
             }
             return (.object, Self.stepResult)
         }
-        if case .context("vars") = base.node, !scope.variables.contains(name) {
+        if case .context("vars") = base.node, !scope.isAssigned(variable: name) {
             issues.append(
                 Issue(
                     offset: offset, code: .unknownProperty, message: "no 'set' step before this one assigns '\(name)'",
-                    hint: Suggestion.hint(for: name, in: scope.variables)))
+                    hint: Suggestion.hint(for: name, in: scope.visibleVariables)))
             return (.any, nil)
         }
         let (_, shape) = infer(base, &issues)

@@ -9,9 +9,17 @@ public enum ExpressionParser {
 
     /// Expressions deeper than this are rejected rather than risking the stack.
     static let maximumDepth = 100
+    /// Chains (`a || a || …`, `a.b.c…`) nest without recursion in the parser but with it everywhere else;
+    /// capping the tokens caps every tree's depth.
+    static let maximumTokens = 1000
 
     public static func parse(_ source: String) throws(SyntaxError) -> Expression {
-        var parser = Parser(tokens: try Lexer.tokens(of: source), end: source.unicodeScalars.count)
+        let tokens = try Lexer.tokens(of: source)
+        guard tokens.count <= maximumTokens else {
+            throw SyntaxError(
+                offset: tokens[maximumTokens].offset, message: "expression is too long (over \(maximumTokens) tokens)")
+        }
+        var parser = Parser(tokens: tokens, end: source.unicodeScalars.count)
         let expression = try parser.expression(depth: 0)
         guard parser.peek.kind == .end else {
             throw SyntaxError(offset: parser.peek.offset, message: "unexpected \(parser.peek.kind.shown)")

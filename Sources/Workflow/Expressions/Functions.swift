@@ -56,7 +56,7 @@ public enum Function: String, Sendable, CaseIterable {
             guard case .number(let limit) = arguments[1], limit >= 0, limit.isFinite else {
                 throw EvaluationError(message: "truncate needs a length of 0 or more")
             }
-            let count = Int(limit)
+            let count = Int(min(limit, 1e9))
             return .string(text.count <= count ? text : String(text.prefix(max(0, count - 1))) + "…")
         case .json: return .string(JSONText.encode(arguments[0]))
         case .fromJSON:

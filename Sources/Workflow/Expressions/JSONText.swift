@@ -189,9 +189,14 @@ public enum JSONText {
                         if (0xD800..<0xDC00).contains(code), position + 1 < scalars.count, scalars[position] == "\\",
                             scalars[position + 1] == "u"
                         {
+                            let resume = position
                             position += 2
                             let low = try hex4()
-                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                            if (0xDC00..<0xE000).contains(low) {
+                                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                            } else {
+                                position = resume  // a lone high surrogate; the next escape stands alone
+                            }
                         }
                         text.append(Unicode.Scalar(code) ?? "\u{FFFD}")
                     default: throw error("invalid escape")

@@ -40,18 +40,21 @@ private struct MessagingParser {
     }
 
     mutating func parse(_ text: String) {
-        let lines = Self.removingComments(text).split(separator: "\n", omittingEmptySubsequences: false)
         var inFence = false
-        for (index, rawLine) in lines.enumerated() {
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+        var inComment = false
+        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let number = index + 1
-            let trimmed = line.drop { $0 == " " }
-            if trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~") {
+            if !inComment,
+                rawLine.drop(while: { $0 == " " }).hasPrefix("```")
+                    || rawLine.drop(while: { $0 == " " }).hasPrefix("~~~")
+            {
                 inFence.toggle()
                 continue
             }
             if inFence { continue }
-            let indent = line.count - trimmed.count
+            let line = Self.blankingComments(rawLine, inComment: &inComment)
+            let trimmed = line.drop { $0 == " " || $0 == "\t" }
+            let indent = line.unicodeScalars.count - trimmed.unicodeScalars.count
             if let heading = Self.heading(trimmed) {
                 handleHeading(
                     level: heading.level, title: heading.title,
@@ -75,32 +78,36 @@ private struct MessagingParser {
         }
     }
 
-    /// HTML comments hold the template's examples; blank them out but keep every line and column in place.
-    static func removingComments(_ text: String) -> String {
-        guard text.contains("<!--") else { return text }
+    /// HTML comments hold the template's examples: blank them out (they may span lines) and keep every
+    /// column in place. Fenced code is skipped before this, so `<!--` in an example block is left alone.
+    static func blankingComments(_ line: Substring, inComment: inout Bool) -> Substring {
+        guard inComment || line.contains("<!--") else { return line }
+        let scalars = Array(line.unicodeScalars)
         var output = String.UnicodeScalarView()
-        let scalars = Array(text.unicodeScalars)
         var index = 0
-        while index < scalars.count {
-            if scalars[index] == "<", index + 3 < scalars.count, scalars[index + 1] == "!", scalars[index + 2] == "-",
-                scalars[index + 3] == "-"
-            {
-                var end = index + 4
-                while end < scalars.count,
-                    !(scalars[end] == "-" && end + 2 < scalars.count && scalars[end + 1] == "-"
-                        && scalars[end + 2] == ">")
-                {
-                    end += 1
-                }
-                let stop = min(scalars.count, end + 3)
-                for scalar in scalars[index..<stop] { output.append(scalar == "\n" ? "\n" : " ") }
-                index = stop
-                continue
-            }
-            output.append(scalars[index])
-            index += 1
+        func starts(_ marker: String, at position: Int) -> Bool {
+            scalars[position...].starts(with: marker.unicodeScalars)
         }
-        return String(output)
+        while index < scalars.count {
+            if inComment {
+                if starts("-->", at: index) {
+                    output.append(contentsOf: "   ".unicodeScalars)
+                    index += 3
+                    inComment = false
+                } else {
+                    output.append(" ")
+                    index += 1
+                }
+            } else if starts("<!--", at: index) {
+                output.append(contentsOf: "    ".unicodeScalars)
+                index += 4
+                inComment = true
+            } else {
+                output.append(scalars[index])
+                index += 1
+            }
+        }
+        return Substring(String(output))
     }
 
     static func heading(_ line: Substring) -> (level: Int, title: String)? {
@@ -139,8 +146,10 @@ private struct MessagingParser {
         guard !digits.isEmpty,
             line.dropFirst(digits.count).hasPrefix(". ") || line.dropFirst(digits.count).hasPrefix(") ")
         else { return }
-        let textOffset = digits.count + 2
-        let text = String(line.dropFirst(textOffset)).trimmingSpaces
+        let afterMarker = line.dropFirst(digits.count + 1)
+        let rest = afterMarker.drop { $0 == " " || $0 == "\t" }
+        let textOffset = line.unicodeScalars.count - rest.unicodeScalars.count
+        let text = String(rest).trimmingSpaces
         defaultBehavior?.steps.append(Located(String(text), at: location.advanced(by: textOffset)))
         // "Notify the user in their preferred channel (operator)": a name in parentheses is a channel.
         guard text.lowercased().hasPrefix("notify"), let open = text.lastIndex(of: "("),
@@ -163,9 +172,9 @@ private struct MessagingParser {
                     hint: "start an entry with '### label' first"))
             return
         }
-        let body = line.dropFirst(2).drop { $0 == " " }
-        let bodyColumn = indent + 1 + (line.count - body.count)
-        guard let (key, valueOffset) = Self.splitBullet(body) else {
+        let body = line.dropFirst(2).drop { $0 == " " || $0 == "\t" }
+        let bodyColumn = indent + 1 + (line.unicodeScalars.count - body.unicodeScalars.count)
+        guard let (key, after) = Self.splitBullet(body) else {
             diagnostics.append(
                 Diagnostic(
                     .warning, .unknownBullet, at: location, "bullet is not a '**Key:** value' pair and is ignored",
@@ -173,11 +182,15 @@ private struct MessagingParser {
             return
         }
         let keyLocation = SourceLocation(file: file, line: number, column: bodyColumn)
-        var value = String(body.dropFirst(valueOffset)).trimmingSpaces
-        let valueLocation = SourceLocation(
+        let valueText = after.drop { $0 == " " || $0 == "\t" }
+        var value = String(valueText).trimmingSpaces
+        var valueLocation = SourceLocation(
             file: file, line: number,
-            column: bodyColumn + valueOffset + (body.dropFirst(valueOffset).prefix { $0 == " " }.count))
-        if value.count >= 2, value.hasPrefix("`"), value.hasSuffix("`") { value = value.dropFirst().dropLast() }
+            column: bodyColumn + body.unicodeScalars.count - valueText.unicodeScalars.count)
+        if value.count >= 2, value.hasPrefix("`"), value.hasSuffix("`") {
+            value = value.dropFirst().dropLast()
+            valueLocation = valueLocation.advanced(by: 1)
+        }
         guard let name = MessagingDocument.bulletNames.first(where: { $0.lowercased() == key.lowercased() }) else {
             diagnostics.append(
                 Diagnostic(
@@ -197,8 +210,8 @@ private struct MessagingParser {
         assign(name, String(value), at: valueLocation)
     }
 
-    /// `**Key:** value` or `**Key**: value` → ("Key", offset of value).
-    static func splitBullet(_ body: Substring) -> (key: String, valueOffset: Int)? {
+    /// `**Key:** value` or `**Key**: value` → ("Key", the text after the key).
+    static func splitBullet(_ body: Substring) -> (key: String, after: Substring)? {
         guard body.hasPrefix("**") else { return nil }
         let rest = body.dropFirst(2)
         guard let end = rest.range(of: "**") else { return nil }
@@ -211,7 +224,7 @@ private struct MessagingParser {
         } else {
             return nil
         }
-        return (String(key.trimmingSpaces), body.count - after.count)
+        return (String(key.trimmingSpaces), after)
     }
 
     mutating func assign(_ name: String, _ value: String, at location: SourceLocation) {
@@ -222,10 +235,10 @@ private struct MessagingParser {
             var items: [Located<String>] = []
             var offset = 0
             for part in value.split(separator: ",", omittingEmptySubsequences: false) {
-                let leading = part.prefix { $0 == " " }.count
+                let leading = part.prefix { $0 == " " || $0 == "\t" }.unicodeScalars.count
                 let item = part.trimmingSpaces
                 if !item.isEmpty { items.append(Located(String(item), at: location.advanced(by: offset + leading))) }
-                offset += part.count + 1
+                offset += part.unicodeScalars.count + 1
             }
             return items
         }

@@ -248,17 +248,48 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         return result
     }
 
-    /// The longest wait between two fires over the coming year, for checks like "polls slower than the TTL".
-    public func longestGap(from instant: Int, in zone: TimeZone, limit: Int = 400) -> Int? {
-        guard var previous = nextFire(after: instant, in: zone) else { return nil }
-        var longest = 0
-        for _ in 0..<limit {
-            guard let next = nextFire(after: previous, in: zone) else { break }
-            longest = max(longest, next - previous)
-            previous = next
-            if next - instant > 366 * 86_400 { break }
+    /// The longest wait between two consecutive fires within a year from `instant` (including the wait into
+    /// the following year), for checks like "polls slower than the session's TTL"; nil if it never fires.
+    /// Walks day by day, so `* 9-17 * * 1-5` costs a year of days, not 140,000 fires.
+    public func longestGap(from instant: Int, in zone: TimeZone) -> Int? {
+        let offsets = OffsetLookup(zone: zone)
+        let minutes = minutesOfDay()
+        guard !minutes.isEmpty else { return nil }
+        var sameDayGap = 0
+        for (earlier, later) in zip(minutes, minutes.dropFirst()) {
+            sameDayGap = max(sameDayGap, (later - earlier) * 60)
         }
-        return longest
+        let startDay = CivilTime.floorDiv(instant + offsets.offset(at: instant), 86_400)
+        var longest = 0
+        var previousLast: Int?
+        var firstFireDay: Int?
+        for day in startDay..<startDay + Self.searchDays {
+            let date = CivilTime.civil(fromDays: day)
+            guard matchesDay(month: date.month, day: date.day, weekday: CivilTime.weekday(ofDays: day)) else {
+                continue
+            }
+            let midnight = day * 86_400
+            let before = offsets.offset(at: midnight - 14 * 3600 - 86_400)
+            let after = offsets.offset(at: midnight + 86_400 + 14 * 3600 + 86_400)
+            let first: Int
+            let last: Int
+            if before == after {
+                first = midnight + minutes.first! * 60 - before
+                last = midnight + minutes.last! * 60 - before
+                longest = max(longest, sameDayGap)
+            } else {
+                // A clock change near this day: map every minute and measure the real gaps.
+                let fires = minutes.flatMap { offsets.instants(forWall: midnight + $0 * 60) }.sorted()
+                guard let earliest = fires.first, let latest = fires.last else { continue }
+                for (earlier, later) in zip(fires, fires.dropFirst()) { longest = max(longest, later - earlier) }
+                (first, last) = (earliest, latest)
+            }
+            if let previousLast { longest = max(longest, first - previousLast) }
+            previousLast = last
+            if firstFireDay == nil { firstFireDay = day }
+            if let firstFireDay, day > firstFireDay + 366 { break }
+        }
+        return firstFireDay == nil ? nil : longest
     }
 }
 

@@ -360,28 +360,35 @@ struct WorkspaceValidator {
 
     // MARK: - Across rules
 
+    /// The first rule matching a conversation wins; a later rule for the same conversation, or one that an
+    /// earlier wildcard covers, never applies. Indexed, so a large MESSAGING.md costs linear time.
     private mutating func checkShadowing(_ rules: [(Rule, Target?)]) {
-        for (laterIndex, (later, laterTarget)) in rules.enumerated() {
+        var exact: [Target: Rule] = [:]
+        var wildcards: [Target: Rule] = [:]
+        for (later, laterTarget) in rules {
             guard let laterTarget else { continue }
-            for (earlier, earlierTarget) in rules[..<laterIndex] {
-                guard let earlierTarget, earlierTarget.covers(laterTarget) else { continue }
-                if earlierTarget == laterTarget, earlier.autoReply?.value == true, later.autoReply?.value == true {
-                    add(
-                        .error, .duplicateAutoReply, at: later.session?.location ?? later.location,
-                        "rules '\(earlier.label)' (\(earlier.location)) and '\(later.label)' both auto-reply to \(laterTarget)",
-                        hint: "keep one rule per conversation")
-                } else {
-                    add(
-                        .warning, .shadowedRule, at: later.session?.location ?? later.location,
-                        "rule '\(later.label)' never applies: rule '\(earlier.label)' at \(earlier.location) matches \(laterTarget) first",
-                        hint: "the first matching rule wins; remove one, or move the specific rule first")
-                }
-                break
+            let family = Target(account: laterTarget.account, kind: laterTarget.kind, id: "*")
+            let earlier = laterTarget.isWildcard ? wildcards[family] : exact[laterTarget] ?? wildcards[family]
+            guard let earlier else {
+                if laterTarget.isWildcard { wildcards[family] = later } else { exact[laterTarget] = later }
+                continue
+            }
+            if exact[laterTarget] != nil, earlier.autoReply?.value == true, later.autoReply?.value == true {
+                add(
+                    .error, .duplicateAutoReply, at: later.session?.location ?? later.location,
+                    "rules '\(earlier.label)' (\(earlier.location)) and '\(later.label)' both auto-reply to \(laterTarget)",
+                    hint: "keep one rule per conversation")
+            } else {
+                add(
+                    .warning, .shadowedRule, at: later.session?.location ?? later.location,
+                    "rule '\(later.label)' never applies: rule '\(earlier.label)' at \(earlier.location) matches \(laterTarget) first",
+                    hint: "the first matching rule wins; remove one, or move the specific rule first")
             }
         }
     }
 
-    /// A rule that forwards A to B and a rule that forwards B to A bounce every message forever.
+    /// A rule that forwards A to B and a rule that forwards B to A bounce every message forever. One depth-first
+    /// walk over the forward graph finds each cycle through its back edge.
     private mutating func checkForwardLoops(_ rules: [(Rule, Target?)]) {
         var edges: [Target: [(to: Target, location: SourceLocation)]] = [:]
         var seenRules: Set<Target> = []
@@ -399,25 +406,35 @@ struct WorkspaceValidator {
                 edges[target, default: []].append((parsed, destination.location))
             }
         }
-        var reported: Set<Target> = []
-        for start in edges.keys.sorted(by: { $0.description < $1.description }) {
-            // Depth-first search for a path back to `start`.
-            var stack: [(node: Target, path: [Target], location: SourceLocation?)] = [(start, [start], nil)]
-            var visited: Set<Target> = []
-            while let (node, path, _) = stack.popLast() {
-                for edge in edges[node] ?? [] {
-                    if edge.to == start {
-                        let cycle = path + [start]
-                        if reported.isDisjoint(with: cycle) {
-                            add(
-                                .error, .forwardLoop, at: edge.location,
-                                "forward loop: \(cycle.map(\.description).joined(separator: " → "))",
-                                hint: "a message forwarded into a conversation that forwards it back bounces forever")
-                            reported.formUnion(cycle)
-                        }
-                    } else if visited.insert(edge.to).inserted {
-                        stack.append((edge.to, path + [edge.to], edge.location))
-                    }
+        enum Mark { case onPath, done }
+        var marks: [Target: Mark] = [:]
+        for start in edges.keys.sorted(by: { $0.description < $1.description }) where marks[start] == nil {
+            // An explicit stack of (node, index of its next edge) and the current path.
+            var stack: [(node: Target, next: Int)] = [(start, 0)]
+            var path: [Target] = [start]
+            marks[start] = .onPath
+            while let (node, next) = stack.last {
+                let outgoing = edges[node] ?? []
+                guard next < outgoing.count else {
+                    marks[node] = .done
+                    stack.removeLast()
+                    path.removeLast()
+                    continue
+                }
+                stack[stack.count - 1].next += 1
+                let edge = outgoing[next]
+                switch marks[edge.to] {
+                case .onPath?:
+                    let cycle = path[path.lastIndex(of: edge.to)!...] + [edge.to]
+                    add(
+                        .error, .forwardLoop, at: edge.location,
+                        "forward loop: \(cycle.map(\.description).joined(separator: " → "))",
+                        hint: "a message forwarded into a conversation that forwards it back bounces forever")
+                case .done?: break
+                case nil:
+                    marks[edge.to] = .onPath
+                    stack.append((edge.to, 0))
+                    path.append(edge.to)
                 }
             }
         }
@@ -425,20 +442,22 @@ struct WorkspaceValidator {
 
     /// A rule for a conversation nothing polls never sees a message.
     private mutating func checkUnpolledSessions(_ rules: [(Rule, Target?)]) {
-        let polled: [Target] = workspace.sources.compactMap {
-            guard case .success(var target) = Target.parse($0.from.value) else { return nil }
+        var polled: Set<Target> = []
+        var polledFamilies: Set<Target> = []
+        var polledInboxes: Set<String> = []
+        for source in workspace.sources {
+            guard case .success(var target) = Target.parse(source.from.value) else { continue }
             if target.kind == .session, let id = target.id, let labelled = labels[id] { target = labelled }
-            return target
+            if target.kind == .inbox { polledInboxes.insert(target.account) }
+            polled.insert(target)
+            polledFamilies.insert(Target(account: target.account, kind: target.kind, id: "*"))
         }
         for (rule, target) in rules {
             guard let target else { continue }
-            let covered = polled.contains { source in
-                guard source.account == target.account else { return false }
-                switch (source.kind, target.kind) {
-                case (.inbox, .agent), (.inbox, .thread): return true
-                default: return source.kind == target.kind && (source.id == target.id || target.isWildcard)
-                }
-            }
+            // An inbox brings direct threads and agents' messages; sessions and channels are polled one by one.
+            let covered =
+                ((target.kind == .agent || target.kind == .thread) && polledInboxes.contains(target.account))
+                || (target.isWildcard ? polledFamilies.contains(target) : polled.contains(target))
             if !covered {
                 add(
                     .warning, .unpolledSession, at: rule.session?.location ?? rule.location,

@@ -102,8 +102,16 @@ public enum WorkspaceLoader {
             }
         }
 
+        /// Reads a regular file of at most ``SourceText/maximumSize`` bytes; a device, a FIFO or a larger file
+        /// is a finding, never a read that blocks or fills memory.
         mutating func read(_ path: String) -> String? {
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            guard attributes?[.type] as? FileAttributeType == .typeRegular else {
+                diagnostics.append(
+                    Diagnostic(.error, .fileUnreadable, at: .wholeFile(path), "not a regular file"))
+                return nil
+            }
+            let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
             if size > SourceText.maximumSize {
                 diagnostics.append(
                     Diagnostic(
@@ -112,11 +120,19 @@ public enum WorkspaceLoader {
                         hint: "workflow and rule files are read whole; split the workspace into several files"))
                 return nil
             }
-            guard let data = FileManager.default.contents(atPath: path) else {
-                diagnostics.append(Diagnostic(.error, .fileUnreadable, at: .wholeFile(path), "cannot read the file"))
+            let data: Data?
+            do {
+                let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+                defer { try? handle.close() }
+                data = try handle.read(upToCount: SourceText.maximumSize + 1)
+            } catch {
+                diagnostics.append(
+                    Diagnostic(
+                        .error, .fileUnreadable, at: .wholeFile(path),
+                        "cannot read the file: \(error.localizedDescription)"))
                 return nil
             }
-            switch SourceText.decode([UInt8](data), file: path) {
+            switch SourceText.decode([UInt8](data ?? Data()), file: path) {
             case .success(let text): return text
             case .failure(let diagnostic):
                 diagnostics.append(diagnostic)
@@ -125,12 +141,29 @@ public enum WorkspaceLoader {
         }
 
         /// `rules: ../MESSAGING.md` in a workflow: paths relative to the workflow file.
+        ///
+        /// A rules file must lie inside the workspace (the folder holding `workflows/`, or the workflow's own
+        /// folder): `validate` runs on pull requests, and echoing lines of `~/.ssh/id_rsa` into a CI log through
+        /// `rules: ~/.ssh/id_rsa` must not be possible.
         mutating func loadReferencedRuleFiles() {
             for workflow in workspace.workflows {
                 let directory = (workflow.file as NSString).deletingLastPathComponent
+                let root =
+                    (directory as NSString).lastPathComponent == "workflows"
+                    ? (directory as NSString).deletingLastPathComponent : directory
                 for reference in workflow.ruleFiles {
                     let path = normalize(
                         reference.value.hasPrefix("/") ? reference.value : join(directory, reference.value))
+                    guard Self.isInside(path, root: root) else {
+                        diagnostics.append(
+                            Diagnostic(
+                                .error, .rulesFileMissing, at: reference.location,
+                                "rules file '\(reference.value)' is outside the workspace",
+                                hint:
+                                    "keep rules files in the workspace (\(root.isEmpty ? "." : root)) next to workflows/"
+                            ))
+                        continue
+                    }
                     guard FileManager.default.fileExists(atPath: path) else {
                         diagnostics.append(
                             Diagnostic(
@@ -142,6 +175,15 @@ public enum WorkspaceLoader {
                     addFile(path, asRules: true)
                 }
             }
+        }
+
+        /// Whether `path`, with symbolic links resolved, lies under `root`.
+        static func isInside(_ path: String, root: String) -> Bool {
+            let resolvedRoot = URL(fileURLWithPath: root.isEmpty ? "." : root).standardizedFileURL
+                .resolvingSymlinksInPath().path
+            let resolved = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+            return resolved == resolvedRoot
+                || resolved.hasPrefix(resolvedRoot.hasSuffix("/") ? resolvedRoot : resolvedRoot + "/")
         }
 
         /// `workflows/../MESSAGING.md` → `MESSAGING.md`, without touching the file system (links stay as written).

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Turns a file's bytes into text, or into a finding that says exactly what is wrong with them.
 enum SourceText {
     /// Workflow and rule files are hand-written; anything larger is a mistake, not a configuration.
@@ -40,6 +42,9 @@ enum SourceText {
         }
         var text = String(decoding: bytes, as: UTF8.self)
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        // Windows line endings: "\r\n" is one Character in Swift, which would hide every line break from
+        // the line-based readers. The CR sits at the end of its line, so no column moves.
+        if text.utf8.contains(0x0D) { text = text.replacingOccurrences(of: "\r\n", with: "\n") }
         return .success(text)
     }
 

@@ -8,6 +8,7 @@ enum YAMLLoader {
 
     /// The root node, nil for an empty document, or the finding that stopped the parse.
     static func load(_ text: String, file: String) -> Result<YAMLNode?, Diagnostic> {
+        if let finding = AliasScan.check(text, file: file) { return .failure(finding) }
         let root: Node?
         do {
             // Scalars are typed by the decoder, with the key's context; the basic resolver skips Yams' per-scalar
@@ -21,7 +22,13 @@ enum YAMLLoader {
         guard let root else { return .success(nil) }
         var converter = Converter(file: file, lines: Lines(text))
         do {
-            return .success(try converter.convert(root))
+            return .success(try converter.convert(root, depth: 0))
+        } catch .tooDeep {
+            return .failure(
+                Diagnostic(
+                    .error, .yamlTooDeep, at: converter.lastLocation,
+                    "YAML nested more than \(maximumDepth) levels deep (through aliases)",
+                    hint: "a workflow never needs this depth; the file is probably generated or corrupt"))
         } catch {
             return .failure(
                 Diagnostic(
@@ -31,7 +38,13 @@ enum YAMLLoader {
         }
     }
 
-    private struct NodeBudgetExceeded: Error {}
+    /// libyaml's own limit for what is written; aliases can nest deeper, so the converter checks again.
+    static let maximumDepth = 1000
+
+    private enum ConversionLimit: Error {
+        case tooManyNodes
+        case tooDeep
+    }
 
     private struct Converter {
         let file: String
@@ -45,37 +58,40 @@ enum YAMLLoader {
             lastLocation = .wholeFile(file)
         }
 
-        mutating func convert(_ node: Node) throws -> YAMLNode {
+        mutating func convert(_ node: Node, depth: Int) throws(ConversionLimit) -> YAMLNode {
             count += 1
-            guard count <= YAMLLoader.maximumNodes else { throw NodeBudgetExceeded() }
+            guard count <= YAMLLoader.maximumNodes else { throw .tooManyNodes }
+            guard depth <= YAMLLoader.maximumDepth else { throw .tooDeep }
             let location = location(of: node.mark)
             lastLocation = location
             switch node {
             case .scalar(let scalar):
                 let quoted = scalar.style == .singleQuoted || scalar.style == .doubleQuoted
-                let multiline =
-                    scalar.style == .literal || scalar.style == .folded
-                    || lines.scalarSpansLines(from: location, quoted: quoted)
+                let exact =
+                    scalar.style != .literal && scalar.style != .folded
+                    && lines.holdsVerbatim(scalar.string, at: location, quoted: quoted)
                 return YAMLNode(
                     kind: .scalar(
                         .init(
                             text: scalar.string, isPlain: scalar.style == .plain && scalar.tag.description.isEmpty,
-                            quoted: quoted, isMultiline: multiline)),
+                            quoted: quoted, exactColumns: exact)),
                     location: location)
             case .sequence(let sequence):
                 var items: [YAMLNode] = []
                 items.reserveCapacity(sequence.count)
-                for item in sequence { items.append(try convert(item)) }
+                for item in sequence { items.append(try convert(item, depth: depth + 1)) }
                 return YAMLNode(kind: .sequence(items), location: location)
             case .mapping(let mapping):
                 var pairs: [YAMLNode.Pair] = []
                 var merged: [YAMLNode.Pair] = []
                 for (key, value) in mapping {
                     if case .scalar(let scalar) = key, scalar.style == .plain, scalar.string == "<<" {
-                        merged += try mergeSources(value)
+                        merged += try mergeSources(value, depth: depth + 1)
                         continue
                     }
-                    pairs.append(YAMLNode.Pair(key: try convert(key), value: try convert(value)))
+                    pairs.append(
+                        YAMLNode.Pair(
+                            key: try convert(key, depth: depth + 1), value: try convert(value, depth: depth + 1)))
                 }
                 // `<<: *defaults` (YAML's merge key): keys written in the mapping win over merged ones.
                 let own = Set(pairs.compactMap { $0.key.scalar?.text })
@@ -88,29 +104,29 @@ enum YAMLLoader {
             case .alias:
                 // Yams resolves aliases while composing; an unresolved one is not produced by `compose`.
                 return YAMLNode(
-                    kind: .scalar(.init(text: "", isPlain: true, quoted: false, isMultiline: false)), location: location
+                    kind: .scalar(.init(text: "", isPlain: true, quoted: false, exactColumns: false)),
+                    location: location
                 )
             }
         }
 
         /// The pairs a merge key brings in: one mapping, or a list of mappings (earlier ones win).
-        mutating func mergeSources(_ value: Node) throws -> [YAMLNode.Pair] {
+        /// The pairs a merge key brings in: one mapping, or a list of mappings (earlier ones win).
+        mutating func mergeSources(_ value: Node, depth: Int) throws(ConversionLimit) -> [YAMLNode.Pair] {
             switch value {
             case .mapping:
-                if case .mapping(let pairs) = try convert(value).kind { return pairs }
+                if case .mapping(let pairs) = try convert(value, depth: depth).kind { return pairs }
                 return []
             case .sequence(let items):
                 var pairs: [YAMLNode.Pair] = []
-                for item in items { pairs += try mergeSources(item) }
+                for item in items { pairs += try mergeSources(item, depth: depth + 1) }
                 return pairs
             default:
                 // Not mergeable: keep it as an ordinary key so the decoder reports it.
-                return [
-                    YAMLNode.Pair(
-                        key: YAMLNode(
-                            kind: .scalar(.init(text: "<<", isPlain: true, quoted: false, isMultiline: false)),
-                            location: location(of: value.mark)), value: try convert(value))
-                ]
+                let key = YAMLNode(
+                    kind: .scalar(.init(text: "<<", isPlain: true, quoted: false, exactColumns: false)),
+                    location: location(of: value.mark))
+                return [YAMLNode.Pair(key: key, value: try convert(value, depth: depth))]
             }
         }
 
@@ -198,12 +214,12 @@ struct Lines {
         return line.prefix { $0 == " " || $0 == "\t" }.contains("\t")
     }
 
-    /// Whether a scalar starting at `location` continues on the next line (a multi-line flow scalar).
-    func scalarSpansLines(from location: SourceLocation, quoted: Bool) -> Bool {
-        guard quoted, let line = line(location.line) else { return false }
-        let rest = line.unicodeScalars.dropFirst(location.column)  // skip the opening quote
-        let quote = line.unicodeScalars.dropFirst(location.column - 1).first
-        return !rest.contains { $0 == quote }
+    /// Whether `text` is written verbatim from `location` on its line (after the opening quote if quoted).
+    func holdsVerbatim(_ text: String, at location: SourceLocation, quoted: Bool) -> Bool {
+        guard let line = line(location.line) else { return false }
+        let start = location.column - 1 + (quoted ? 1 : 0)
+        guard start >= 0, start <= line.unicodeScalars.count else { return false }
+        return line.unicodeScalars.dropFirst(start).starts(with: text.unicodeScalars)
     }
 
     func location(ofCharacterOffset offset: Int, file: String) -> SourceLocation {

@@ -13,7 +13,9 @@ struct YAMLNode: Sendable {
         var isPlain: Bool
         /// Quoted scalars start one column before their text.
         var quoted: Bool
-        var isMultiline: Bool
+        /// Whether the text stands in the file exactly as decoded on the scalar's first line, so an offset
+        /// into the text is an offset into the line (no escapes, no folding, no line breaks).
+        var exactColumns: Bool
     }
 
     struct Pair: Sendable {
@@ -49,7 +51,7 @@ struct YAMLNode: Sendable {
     /// The location of a character at `offset` (in Unicode scalars) inside a scalar's text, as precisely as
     /// the scalar's style allows: exact for single-line scalars, the scalar's start otherwise.
     func location(ofScalarOffset offset: Int) -> SourceLocation {
-        guard let scalar, !scalar.isMultiline else { return location }
+        guard let scalar, scalar.exactColumns else { return location }
         return location.advanced(by: offset + (scalar.quoted ? 1 : 0))
     }
 }
