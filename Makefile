@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN = .build/debug/switchboard
 
-.PHONY: run test build lint bench deps clean
+.PHONY: run test build lint bench bench-journal deps clean
 
 ## run: build switchboard and run its main job on the embedded default (today: validate the shipped examples)
 run: deps build
@@ -12,17 +12,21 @@ run: deps build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
-	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+	$(SWIFT) format lint --strict --recursive Sources Tests Benchmarks Package.swift
 
 build:
 	$(SWIFT) build --product switchboard
 
 lint:
-	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+	$(SWIFT) format lint --strict --recursive Sources Tests Benchmarks Package.swift
 
 ## bench: validate a generated 200-file workspace with a release build; prints wall time and peak memory
 bench: deps
 	scripts/bench-validate
+
+## bench-journal: the journal's tick-shaped process and insert rates, with a release build
+bench-journal: deps
+	scripts/bench-journal
 
 deps:
 	@scripts/bootstrap

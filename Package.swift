@@ -13,10 +13,12 @@ let package = Package(
     products: [
         .executable(name: "switchboard", targets: ["switchboard"]),
         .library(name: "Workflow", targets: ["Workflow"]),
+        .library(name: "Journal", targets: ["Journal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C libraries from Debian, imported as-is; shim.h wraps what Swift cannot call directly.
@@ -29,10 +31,26 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: strictness
         ),
+        // What GRDB does not expose: sqlite3_db_config is variadic, so it needs C.
+        .target(name: "_JournalCShims", linkerSettings: [.linkedLibrary("sqlite3")]),
+        // The run journal: runs, steps, intents, inbox, checkpoints, leases, on SQLite in WAL mode.
+        .target(
+            name: "Journal",
+            dependencies: ["_JournalCShims", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictness
+        ),
+        // Exercises the journal from its own process: the benchmarks and the crash and contention tests.
+        .executableTarget(
+            name: "journal-harness",
+            dependencies: ["Journal"],
+            path: "Benchmarks/journal-harness",
+            swiftSettings: strictness
+        ),
         .executableTarget(
             name: "switchboard",
             dependencies: [
                 "Workflow",
+                "Journal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictness
@@ -41,8 +59,13 @@ let package = Package(
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"], swiftSettings: strictness),
         .testTarget(
             name: "SwitchboardCLITests",
-            dependencies: ["switchboard"],
+            dependencies: ["switchboard", "journal-harness"],
             exclude: ["Snapshots"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "JournalTests",
+            dependencies: ["Journal", "journal-harness", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictness
         ),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CSodium", "CCurl"], swiftSettings: strictness),

@@ -15,7 +15,7 @@ struct Switchboard: ParsableCommand {
             Exit codes: 0 success, 1 findings or failure, 2 usage error.
             """,
         version: "0.1.0",
-        subcommands: [Validate.self, Schema.self, Init.self]
+        subcommands: [Validate.self, Schema.self, Init.self, Status.self, JournalCommand.self]
     )
 
     /// Argument parser reports usage errors with 64 (EX_USAGE); switchboard's documented code is 2.

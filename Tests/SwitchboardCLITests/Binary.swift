@@ -9,16 +9,19 @@ struct Binary {
     }
 
     /// The executable sits next to the test bundle in the build's products directory.
-    static let url: URL = {
+    static let url = product("switchboard")
+
+    /// An executable of this package, from the build's products directory next to the test bundle.
+    static func product(_ name: String) -> URL {
         let testExecutable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var directory = testExecutable.deletingLastPathComponent()
         while directory.path != "/" {
-            let candidate = directory.appendingPathComponent("switchboard")
+            let candidate = directory.appendingPathComponent(name)
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
             directory = directory.deletingLastPathComponent()
         }
-        fatalError("switchboard executable not found near \(testExecutable.path)")
-    }()
+        fatalError("\(name) executable not found near \(testExecutable.path)")
+    }
 
     /// The repository's root, for the shipped examples.
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -85,7 +85,7 @@ enum SourceText {
 
 extension Int {
     /// 4194304 → "4 MiB", 1536 → "1.5 KiB".
-    var byteCountDescription: String {
+    public var byteCountDescription: String {
         let units = ["B", "KiB", "MiB", "GiB"]
         var value = Double(self)
         var unit = 0

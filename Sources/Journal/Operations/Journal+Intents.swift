@@ -1,0 +1,167 @@
+public import Foundation
+internal import GRDB
+
+/// Intents: journal before effect, outcome after, at most `maxStrikes` attempts, then blocked.
+extension Journal {
+    /// What the engine may do with an intent, decided and journaled before any effect.
+    public enum AttemptDecision: Sendable, Equatable {
+        /// Go ahead: this attempt is journaled (pending, attempts counted).
+        case attempt(IntentRecord)
+        /// The journal shows it sent; sending again would repeat it.
+        case alreadySent(IntentRecord)
+        /// Out of strikes; an operator must resolve it first.
+        case blocked(IntentRecord)
+        /// An earlier attempt was interrupted before its outcome was written: reconcile with the network
+        /// (or record `.unknown`) before anything else.
+        case interrupted(IntentRecord)
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        case sent
+        /// The network's exact code and message.
+        case failed(code: String, message: String)
+        /// The effect may have happened (a timeout after the request went out): counted, never repeated blindly.
+        case unknown(code: String, message: String)
+    }
+
+    /// Journal before effect: records the attempt and says whether to make it.
+    public func beginAttempt(
+        key: String, run: Int64?, stepID: String?, target: String, payloadDigest: String, maxStrikes: Int = 2,
+        now: Date = Date()
+    ) throws(JournalError) -> AttemptDecision {
+        try write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM intents WHERE key = ?", arguments: [key]) else {
+                try db.execute(
+                    sql: """
+                        INSERT INTO intents (key, run_id, step_id, target, payload_digest, status, attempts, strikes,
+                          max_strikes, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, 'pending', 1, 0, ?, ?, ?)
+                        """, arguments: [key, run, stepID, target, payloadDigest, maxStrikes, now, now])
+                return .attempt(try Self.intent(db, key: key))
+            }
+            let intent = IntentRecord(row: row)
+            switch intent.status {
+            case .sent: return .alreadySent(intent)
+            case .blocked: return .blocked(intent)
+            case .pending: return .interrupted(intent)
+            case .failed, .unknown:
+                guard intent.strikes < intent.maxStrikes else { return .blocked(intent) }
+                try db.execute(
+                    sql: "UPDATE intents SET status = 'pending', attempts = attempts + 1, updated_at = ? WHERE key = ?",
+                    arguments: [now, key])
+                return .attempt(try Self.intent(db, key: key))
+            }
+        }
+    }
+
+    /// Records how an attempt ended. A failure or an unknown outcome is a strike; the last strike blocks the
+    /// intent (the engine then escalates).
+    @discardableResult
+    public func recordOutcome(
+        _ outcome: Outcome, forIntent key: String, now: Date = Date()
+    ) throws(JournalError)
+        -> IntentRecord
+    {
+        try write { db in
+            switch outcome {
+            case .sent:
+                try db.execute(
+                    sql: """
+                        UPDATE intents SET status = 'sent', last_error_code = NULL, last_error_message = NULL, updated_at = ?
+                        WHERE key = ?
+                        """, arguments: [now, key])
+            case .failed(let code, let message), .unknown(let code, let message):
+                let status = if case .failed = outcome { "failed" } else { "unknown" }
+                try db.execute(
+                    sql: """
+                        UPDATE intents SET strikes = strikes + 1,
+                          status = CASE WHEN strikes + 1 >= max_strikes THEN 'blocked' ELSE ? END,
+                          last_error_code = ?, last_error_message = ?, updated_at = ?
+                        WHERE key = ?
+                        """, arguments: [status, code, message, now, key])
+            }
+            guard db.changesCount == 1 else {
+                throw JournalError(.notFound, path: path, "no intent '\(key)'", hint: "begin the attempt first")
+            }
+            return try Self.intent(db, key: key)
+        }
+    }
+
+    public func intent(key: String) throws(JournalError) -> IntentRecord? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM intents WHERE key = ?", arguments: [key]).map(
+                IntentRecord.init(row:))
+        }
+    }
+
+    /// Intents a crash left in flight: their outcome is not journaled.
+    public func interruptedIntents() throws(JournalError) -> [IntentRecord] {
+        try intents(where: "status = 'pending'")
+    }
+
+    public func blockedIntents() throws(JournalError) -> [IntentRecord] {
+        try intents(where: "status = 'blocked'")
+    }
+
+    /// Intents that have used strikes and are not done: what `status` shows as strikes.
+    public func struckIntents() throws(JournalError) -> [IntentRecord] {
+        try intents(where: "strikes > 0 AND status <> 'sent'")
+    }
+
+    /// An operator's decision on a blocked intent: its strikes start over, and its open escalations close.
+    @discardableResult
+    public func resolveIntent(
+        _ idOrKey: String, by operator: String, now: Date = Date()
+    ) throws(JournalError)
+        -> IntentRecord
+    {
+        try write { db in
+            let row =
+                if let id = Int64(idOrKey) {
+                    try Row.fetchOne(db, sql: "SELECT * FROM intents WHERE id = ?", arguments: [id])
+                } else {
+                    try Row.fetchOne(db, sql: "SELECT * FROM intents WHERE key = ?", arguments: [idOrKey])
+                }
+            guard let row else {
+                throw JournalError(
+                    .notFound, path: path, "no intent '\(idOrKey)'", hint: "`switchboard status` lists blocked intents")
+            }
+            let intent = IntentRecord(row: row)
+            try db.execute(
+                sql: "UPDATE intents SET status = 'failed', strikes = 0, updated_at = ? WHERE id = ?",
+                arguments: [now, intent.id])
+            try Self.closeEscalations(db, subject: "intent:\(intent.key)", by: `operator`, now: now)
+            return try Self.intent(db, key: intent.key)
+        }
+    }
+
+    private func intents(where condition: String) throws(JournalError) -> [IntentRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM intents WHERE \(condition) ORDER BY updated_at, id")
+                .map(IntentRecord.init(row:))
+        }
+    }
+
+    static func intent(_ db: Database, key: String) throws -> IntentRecord {
+        IntentRecord(row: try Row.fetchOne(db, sql: "SELECT * FROM intents WHERE key = ?", arguments: [key])!)
+    }
+}
+
+extension Journal {
+    /// Journals many intents at once (`batch` per transaction), as a tick that plans several effects does.
+    public func recordIntents(_ keys: [String], target: String, batch: Int, now: Date = Date()) throws(JournalError) {
+        var start = 0
+        while start < keys.count {
+            let slice = keys[start..<min(keys.count, start + batch)]
+            try write { db in
+                let insert = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO intents (key, target, payload_digest, status, attempts, created_at, updated_at)
+                        VALUES (?, ?, '', 'pending', 1, ?, ?) ON CONFLICT(key) DO NOTHING
+                        """)
+                for key in slice { try insert.execute(arguments: [key, target, now, now]) }
+            }
+            start += batch
+        }
+    }
+}

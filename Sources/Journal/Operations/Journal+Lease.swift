@@ -1,0 +1,65 @@
+public import Foundation
+internal import GRDB
+
+/// The one-writer rule: a named lease with an expiry, so a killed holder does not block forever.
+extension Journal {
+    public enum LeaseAcquisition: Sendable, Equatable {
+        case acquired(LeaseRecord)
+        /// Someone else holds it until `expiresAt`.
+        case held(LeaseRecord)
+    }
+
+    /// Takes the lease if it is free, expired, or already ours; returns at once either way.
+    public func acquireLease(
+        _ name: String, holder: String, for duration: TimeInterval, now: Date = Date()
+    ) throws(JournalError) -> LeaseAcquisition {
+        try write { db in
+            if let row = try Row.fetchOne(db, sql: "SELECT * FROM leases WHERE name = ?", arguments: [name]) {
+                let current = LeaseRecord(row: row)
+                if current.holder != holder, current.expiresAt > now { return .held(current) }
+            }
+            let lease = LeaseRecord(name: name, holder: holder, acquiredAt: now, expiresAt: now + duration)
+            try db.execute(
+                sql: """
+                    INSERT INTO leases (name, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, acquired_at = excluded.acquired_at,
+                      expires_at = excluded.expires_at
+                    """, arguments: [lease.name, lease.holder, lease.acquiredAt, lease.expiresAt])
+            return .acquired(lease)
+        }
+    }
+
+    /// Extends a lease we hold; false when it was lost (expired and taken by another holder).
+    @discardableResult
+    public func renewLease(
+        _ name: String, holder: String, for duration: TimeInterval, now: Date = Date()
+    )
+        throws(JournalError) -> Bool
+    {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ?",
+                arguments: [now + duration, name, holder])
+            return db.changesCount == 1
+        }
+    }
+
+    /// Gives the lease up; releasing a lease someone else now holds does nothing.
+    public func releaseLease(_ name: String, holder: String) throws(JournalError) {
+        try write { db in
+            try db.execute(sql: "DELETE FROM leases WHERE name = ? AND holder = ?", arguments: [name, holder])
+        }
+    }
+
+    public func lease(_ name: String) throws(JournalError) -> LeaseRecord? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM leases WHERE name = ?", arguments: [name]).map(
+                LeaseRecord.init(row:))
+        }
+    }
+
+    /// A holder name that tells operators which process holds a lease: `pid@host`.
+    public static var processHolder: String {
+        "\(ProcessInfo.processInfo.processIdentifier)@\(ProcessInfo.processInfo.hostName)"
+    }
+}

@@ -1,0 +1,93 @@
+public import Foundation
+internal import GRDB
+
+/// Runs and their steps.
+extension Journal {
+    public func beginRun(
+        trigger: String, reference: String? = nil, workflow: String, handler: String?, definitionHash: String? = nil,
+        now: Date = Date()
+    ) throws(JournalError) -> RunRecord {
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO runs (trigger_kind, trigger_ref, workflow, handler, status, started_at, definition_hash)
+                    VALUES (?, ?, ?, ?, 'running', ?, ?)
+                    """, arguments: [trigger, reference, workflow, handler, now, definitionHash])
+            return RunRecord(
+                id: db.lastInsertedRowID, triggerKind: trigger, triggerRef: reference, workflow: workflow,
+                handler: handler,
+                status: .running, startedAt: now, finishedAt: nil, definitionHash: definitionHash)
+        }
+    }
+
+    /// Sets a run's status; a terminal status also records when it finished.
+    public func updateRun(_ id: Int64, status: RunRecord.Status, now: Date = Date()) throws(JournalError) {
+        let terminal = [.succeeded, .failed, .cancelled].contains(status)
+        try write { db in
+            try db.execute(
+                sql: "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
+                arguments: [status.rawValue, terminal ? now : nil, id])
+            guard db.changesCount == 1 else { throw JournalError(.notFound, path: path, "no run \(id)", hint: "") }
+        }
+    }
+
+    public func beginStep(
+        run: Int64, stepID: String?, position: Int, attempt: Int = 1, now: Date = Date()
+    )
+        throws(JournalError) -> StepRecord
+    {
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO steps (run_id, step_id, position, attempt, status, started_at) VALUES (?, ?, ?, ?, 'running', ?)
+                    """, arguments: [run, stepID, position, attempt, now])
+            return StepRecord(
+                id: db.lastInsertedRowID, runID: run, stepID: stepID, position: position, attempt: attempt,
+                status: .running, outputJSON: nil, errorCode: nil, errorMessage: nil, startedAt: now, finishedAt: nil)
+        }
+    }
+
+    public func finishStep(
+        _ id: Int64, status: StepRecord.Status, outputJSON: String? = nil, errorCode: String? = nil,
+        errorMessage: String? = nil, now: Date = Date()
+    ) throws(JournalError) {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE steps SET status = ?, output_json = ?, error_code = ?, error_message = ?, finished_at = ?
+                    WHERE id = ?
+                    """, arguments: [status.rawValue, outputJSON, errorCode, errorMessage, now, id])
+        }
+    }
+
+    /// Newest first.
+    public func runs(limit: Int = 50, before id: Int64? = nil) throws(JournalError) -> [RunRecord] {
+        try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM runs WHERE id < ? ORDER BY id DESC LIMIT ?", arguments: [id ?? .max, limit]
+            ).map(RunRecord.init(row:))
+        }
+    }
+
+    public func run(_ id: Int64) throws(JournalError) -> RunRecord? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(RunRecord.init(row:))
+        }
+    }
+
+    public func steps(ofRun id: Int64) throws(JournalError) -> [StepRecord] {
+        try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM steps WHERE run_id = ? ORDER BY position, attempt", arguments: [id]
+            )
+            .map(StepRecord.init(row:))
+        }
+    }
+
+    public func intents(ofRun id: Int64) throws(JournalError) -> [IntentRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM intents WHERE run_id = ? ORDER BY id", arguments: [id])
+                .map(IntentRecord.init(row:))
+        }
+    }
+}

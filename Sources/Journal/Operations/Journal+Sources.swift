@@ -1,0 +1,137 @@
+public import Foundation
+internal import GRDB
+
+/// The inbox and each source's checkpoint: a message is stored before the cursor moves past it.
+extension Journal {
+    public struct PollRecord: Sendable {
+        /// Messages seen for the first time; re-deliveries are recognised and left out.
+        public var new: [InboxMessage]
+        public var checkpoint: Checkpoint
+    }
+
+    /// Stores a polled batch and advances the source's checkpoint in one transaction: both or neither. A
+    /// successful poll also clears the source's failure count.
+    public func recordPoll(
+        source: String, messages: [NewInboxMessage], cursor: String?, ackState: String? = nil, now: Date = Date()
+    ) throws(JournalError) -> PollRecord {
+        try write { db in
+            var new: [InboxMessage] = []
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO inbox (account, conversation, message_id, cursor, received_at, payload)
+                    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(account, conversation, message_id) DO NOTHING
+                    """)
+            for message in messages {
+                try insert.execute(arguments: [
+                    message.account, message.conversation, message.messageID, message.cursor, now, message.payload,
+                ])
+                if db.changesCount == 1 {
+                    new.append(
+                        InboxMessage(
+                            id: db.lastInsertedRowID, account: message.account, conversation: message.conversation,
+                            messageID: message.messageID, cursor: message.cursor, receivedAt: now,
+                            payload: message.payload, handlingRunID: nil))
+                }
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO checkpoints (source, cursor, ack_state, consecutive_failures, updated_at)
+                    VALUES (?, ?, ?, 0, ?)
+                    ON CONFLICT(source) DO UPDATE SET cursor = excluded.cursor, ack_state = excluded.ack_state,
+                      consecutive_failures = 0, last_error_code = NULL, last_error_message = NULL,
+                      updated_at = excluded.updated_at
+                    """, arguments: [source, cursor, ackState, now])
+            return PollRecord(new: new, checkpoint: try Self.checkpoint(db, source: source)!)
+        }
+    }
+
+    /// Records that the network acknowledged up to here (TransmissionBot's ack, masumi's read mark).
+    public func recordAck(source: String, ackState: String, now: Date = Date()) throws(JournalError) {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE checkpoints SET ack_state = ?, updated_at = ? WHERE source = ?",
+                arguments: [ackState, now, source])
+        }
+    }
+
+    /// A failed poll is a strike against the source; the last strike pauses it (the engine then escalates).
+    @discardableResult
+    public func recordPollFailure(
+        source: String, code: String, message: String, maxStrikes: Int = 2, now: Date = Date()
+    ) throws(JournalError) -> Checkpoint {
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO checkpoints (source, consecutive_failures, last_error_code, last_error_message, updated_at)
+                    VALUES (?, 1, ?, ?, ?)
+                    ON CONFLICT(source) DO UPDATE SET consecutive_failures = consecutive_failures + 1,
+                      last_error_code = excluded.last_error_code, last_error_message = excluded.last_error_message,
+                      updated_at = excluded.updated_at
+                    """, arguments: [source, code, message, now])
+            try db.execute(
+                sql:
+                    "UPDATE checkpoints SET paused_at = ? WHERE source = ? AND paused_at IS NULL AND consecutive_failures >= ?",
+                arguments: [now, source, maxStrikes])
+            return try Self.checkpoint(db, source: source)!
+        }
+    }
+
+    public func checkpoint(source: String) throws(JournalError) -> Checkpoint? {
+        try read { db in try Self.checkpoint(db, source: source) }
+    }
+
+    public func checkpoints() throws(JournalError) -> [Checkpoint] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM checkpoints ORDER BY source").map(Checkpoint.init(row:))
+        }
+    }
+
+    public func pausedSources() throws(JournalError) -> [Checkpoint] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM checkpoints WHERE paused_at IS NOT NULL ORDER BY source")
+                .map(Checkpoint.init(row:))
+        }
+    }
+
+    /// An operator's decision on a paused source: polling resumes and its open escalations close.
+    @discardableResult
+    public func resolveSource(
+        _ source: String, by operator: String, now: Date = Date()
+    ) throws(JournalError)
+        -> Checkpoint
+    {
+        try write { db in
+            try db.execute(
+                sql:
+                    "UPDATE checkpoints SET paused_at = NULL, consecutive_failures = 0, updated_at = ? WHERE source = ?",
+                arguments: [now, source])
+            guard db.changesCount == 1 else {
+                throw JournalError(
+                    .notFound, path: path, "no source '\(source)'", hint: "`switchboard status` lists paused sources")
+            }
+            try Self.closeEscalations(db, subject: "source:\(source)", by: `operator`, now: now)
+            return try Self.checkpoint(db, source: source)!
+        }
+    }
+
+    /// Messages no run has handled yet, oldest first.
+    public func unhandledMessages(limit: Int = 1000) throws(JournalError) -> [InboxMessage] {
+        try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM inbox WHERE handling_run_id IS NULL ORDER BY id LIMIT ?", arguments: [limit]
+            ).map(InboxMessage.init(row:))
+        }
+    }
+
+    public func markHandled(_ messageIDs: [Int64], by run: Int64) throws(JournalError) {
+        try write { db in
+            let update = try db.cachedStatement(sql: "UPDATE inbox SET handling_run_id = ? WHERE id = ?")
+            for id in messageIDs { try update.execute(arguments: [run, id]) }
+        }
+    }
+
+    static func checkpoint(_ db: Database, source: String) throws -> Checkpoint? {
+        try Row.fetchOne(db, sql: "SELECT * FROM checkpoints WHERE source = ?", arguments: [source]).map(
+            Checkpoint.init(row:))
+    }
+}
