@@ -27,7 +27,9 @@ extension Journal {
             try db.execute(
                 sql: "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
                 arguments: [status.rawValue, terminal ? now : nil, id])
-            guard db.changesCount == 1 else { throw JournalError(.notFound, path: path, "no run \(id)", hint: "") }
+            guard db.changesCount == 1 else {
+                throw JournalError(.notFound, path: path, "no run \(id)", hint: "`switchboard journal list` shows run ids")
+            }
         }
     }
 
