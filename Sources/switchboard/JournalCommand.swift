@@ -25,6 +25,10 @@ extension Switchboard.JournalCommand {
         @OptionGroup var journal: JournalOptions
         @Option(help: "How many runs to show.") var limit = 20
 
+        func validate() throws {
+            guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
+        }
+
         func run() throws {
             let runs = try Failure.reporting { try journal.open().runs(limit: limit) }
             if journal.json { return try JSONOutput.print(runs) }
@@ -99,6 +103,10 @@ extension Switchboard.JournalCommand {
         @Option(name: [.customShort("n"), .long], help: "How many events to show first.") var lines = 20
         @Flag(name: .shortAndLong, help: "Keep printing new events.") var follow = false
 
+        func validate() throws {
+            guard lines > 0 else { throw ValidationError("-n/--lines must be at least 1") }
+        }
+
         func run() throws {
             let store = try Failure.reporting { try journal.open() }
             var shown = try Failure.reporting { try store.events(limit: lines) }
@@ -158,7 +166,9 @@ extension Switchboard.JournalCommand {
 
         func run() throws {
             let age = TimeInterval(Interval(parsing: olderThan)!.seconds)
-            let report = try Failure.reporting { try journal.open().prune(olderThan: Date().addingTimeInterval(-age)) }
+            let report = try Failure.reporting {
+                try journal.open(migrate: true).prune(olderThan: Date().addingTimeInterval(-age))
+            }
             if journal.json { return try JSONOutput.print(report) }
             print(
                 "deleted \(report.runs) runs, \(report.intents) intents, \(report.inbox) inbox messages, \(report.escalations) escalations older than \(TimeText.utc(report.cutoff))"
@@ -186,11 +196,10 @@ extension Switchboard.JournalCommand {
 
         func run() throws {
             let result = try Failure.reporting { () throws -> Result in
-                let store = try journal.open(migrate: false)
-                let problems = try store.check()
+                let (problems, schema) = try Journal.check(path: journal.path)
                 return Result(
-                    path: store.path, ok: problems.isEmpty, problems: problems, schema: try store.appliedMigrations(),
-                    sizes: store.sizes())
+                    path: journal.path, ok: problems.isEmpty, problems: problems, schema: schema,
+                    sizes: Journal.sizes(path: journal.path))
             }
             if journal.json {
                 try JSONOutput.print(result)

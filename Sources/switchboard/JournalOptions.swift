@@ -23,8 +23,9 @@ struct JournalOptions: ParsableArguments {
             ?? Journal.defaultPath(workspace: workspace)
     }
 
-    /// Opens an existing journal; a missing or unusable one is reported on stderr and exits 1.
-    func open(migrate: Bool = true) throws -> Journal {
+    /// Opens an existing journal; a missing or unusable one is reported on stderr and exits 1. Readers do not
+    /// migrate: an older switchboard's cron ticks must keep working after someone runs a newer `status`.
+    func open(migrate: Bool = false) throws -> Journal {
         var options = Journal.Options()
         options.create = false
         options.migrate = migrate

@@ -79,6 +79,38 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
     }
 
+    @Test func anotherProgramsSQLiteDatabaseIsRefusedUntouched() throws {
+        let path = temporaryJournalPath()
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in try db.execute(sql: "CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT)") }
+        try queue.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect {
+            try Journal(path: path)
+        } throws: { ($0 as? JournalError)?.kind == .notADatabase }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        #expect(try Journal.check(path: path).problems == ["an SQLite database, but not a switchboard journal"])
+    }
+
+    @Test func checkReportsAFileNoWriterHasSetUp() throws {
+        let path = temporaryJournalPath()
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: path, contents: Data())
+        let (problems, schema) = try Journal.check(path: path)
+        #expect(schema.isEmpty)
+        #expect(problems == ["schema migrations not applied yet: v1 (the next writer applies them)"])
+        // Readers refuse it rather than migrate it.
+        var options = Journal.Options()
+        options.migrate = false
+        #expect {
+            try Journal(path: path, options: options)
+        } throws: { ($0 as? JournalError)?.kind == .olderSchema }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)).isEmpty)
+    }
+
     @Test func aCorruptFileIsReportedAsCorrupt() throws {
         let path = temporaryJournalPath()
         do {
@@ -95,9 +127,7 @@ import Testing
         for index in 4096..<min(bytes.count, 4096 * 4) { bytes[index] = 0xA5 }
         try bytes.write(to: URL(fileURLWithPath: path))
         let outcome: Result<[String], JournalError> = Result {
-            var options = Journal.Options()
-            options.migrate = false
-            return try Journal(path: path, options: options).check()
+            try Journal.check(path: path).problems
         }.mapError { $0 as! JournalError }
         switch outcome {
         case .success(let problems): #expect(!problems.isEmpty)

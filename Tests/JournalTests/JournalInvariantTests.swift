@@ -183,33 +183,117 @@ import Testing
     @Test func pruneDeletesOldHistoryAndKeepsWhatStillMatters() throws {
         let journal = try openJournal()
         let old = Date(timeIntervalSinceNow: -90 * 86_400)
+        var finished: [Int64] = []
         for _ in 0..<30 {
             let run = try journal.beginRun(trigger: "schedule", workflow: "w", handler: "h", now: old)
             let step = try journal.beginStep(run: run.id, stepID: nil, position: 0, now: old)
             try journal.finishStep(
                 step.id, status: .succeeded, outputJSON: String(repeating: "x", count: 2000), now: old)
             try journal.updateRun(run.id, status: .succeeded, now: old)
+            finished.append(run.id)
         }
         let waiting = try journal.beginRun(trigger: "message", workflow: "w", handler: "h", now: old)
         try journal.updateRun(waiting.id, status: .waiting, now: old)
+        // Intents: blocked and failed ones keep their strikes; a sent one of a finished run goes; a sent one of
+        // the waiting run stays with it.
         _ = try journal.beginAttempt(
             key: "blocked", run: nil, stepID: nil, target: "t", payloadDigest: "d", maxStrikes: 1, now: old)
         try journal.recordOutcome(.failed(code: "E", message: "m"), forIntent: "blocked", now: old)
-        _ = try journal.beginAttempt(key: "done", run: nil, stepID: nil, target: "t", payloadDigest: "d", now: old)
+        _ = try journal.beginAttempt(key: "failed", run: nil, stepID: nil, target: "t", payloadDigest: "d", now: old)
+        try journal.recordOutcome(.failed(code: "E", message: "m"), forIntent: "failed", now: old)
+        _ = try journal.beginAttempt(
+            key: "done", run: finished[0], stepID: nil, target: "t", payloadDigest: "d", now: old)
         try journal.recordOutcome(.sent, forIntent: "done", now: old)
-        let polled = try journal.recordPoll(source: "s", messages: [message("1"), message("2")], cursor: "2", now: old)
-        try journal.markHandled([polled.new[0].id], by: waiting.id)
+        _ = try journal.beginAttempt(
+            key: "waiting-sent", run: waiting.id, stepID: nil, target: "t", payloadDigest: "d", now: old)
+        try journal.recordOutcome(.sent, forIntent: "waiting-sent", now: old)
+        // Inbox: 60 handled messages in one conversation (the latest 50 stay for dedup), one handled by the
+        // waiting run, one not handled yet.
+        let many = (0..<60).map { message("m\($0)") }
+        let polled = try journal.recordPoll(source: "s", messages: many, cursor: "59", now: old)
+        try journal.markHandled(polled.new.map(\.id), by: finished[1])
+        let other = try journal.recordPoll(
+            source: "o", messages: [message("w", conversation: "other"), message("u", conversation: "other")],
+            cursor: "u", now: old)
+        try journal.markHandled([other.new[0].id], by: waiting.id)
 
         let report = try journal.prune(olderThan: Date(timeIntervalSinceNow: -30 * 86_400), chunk: 7)
-        #expect(report.runs == 30)
+        #expect(report.inbox == 10)
         #expect(report.intents == 1)
-        #expect(report.inbox == 1)
+        // Run 2 still handles the 50 kept messages; the other 29 finished runs go.
+        #expect(report.runs == 29)
         #expect(report.after.wal == 0)
         #expect(report.after.file < report.before.file + report.before.wal)
-        #expect(try journal.runs().map(\.id) == [waiting.id])
+        #expect(Set(try journal.runs().map(\.id)) == [waiting.id, finished[1]])
         #expect(try journal.intent(key: "blocked")?.status == .blocked)
-        #expect(try journal.unhandledMessages().map(\.messageID) == ["2"])
+        #expect(try journal.intent(key: "failed")?.strikes == 1)
+        #expect(try journal.intent(key: "waiting-sent")?.status == .sent)
+        #expect(try journal.intent(key: "done") == nil)
+        #expect(try journal.unhandledMessages().map(\.messageID) == ["u"])
         #expect(try journal.check().isEmpty)
+        // A re-listed recent message is still recognised.
+        #expect(try journal.recordPoll(source: "s", messages: [message("m59")], cursor: "59").new.isEmpty)
+    }
+
+    @Test func onlyABlockedIntentCanBeResolved() throws {
+        let journal = try openJournal()
+        _ = try journal.beginAttempt(key: "k", run: nil, stepID: nil, target: "t", payloadDigest: "d")
+        try journal.recordOutcome(.sent, forIntent: "k")
+        #expect {
+            try journal.resolveIntent("k", by: "alice")
+        } throws: { ($0 as? JournalError)?.kind == .conflict }
+        guard
+            case .alreadySent = try journal.beginAttempt(
+                key: "k", run: nil, stepID: nil, target: "t", payloadDigest: "d")
+        else { Issue.record("still sent"); return }
+    }
+
+    @Test func anUnknownOutcomeIsReconciledBeforeAnyNewAttempt() throws {
+        let journal = try openJournal()
+        _ = try journal.beginAttempt(key: "k", run: nil, stepID: nil, target: "t", payloadDigest: "d", maxStrikes: 3)
+        try journal.recordOutcome(
+            .unknown(code: "SPACETIMEDB_MESSAGE_TIMEOUT", message: "no row in 10 s"), forIntent: "k")
+        guard
+            case .interrupted = try journal.beginAttempt(
+                key: "k", run: nil, stepID: nil, target: "t", payloadDigest: "d")
+        else { Issue.record("an unknown outcome must be reconciled first"); return }
+        // The network shows it was not stored: one more attempt is allowed, the strike and its code stay.
+        let reconciled = try journal.reconcile(intent: "k", sent: false)
+        #expect(reconciled.status == .failed)
+        #expect(reconciled.strikes == 1)
+        #expect(reconciled.lastErrorCode == "SPACETIMEDB_MESSAGE_TIMEOUT")
+        guard case .attempt = try journal.beginAttempt(key: "k", run: nil, stepID: nil, target: "t", payloadDigest: "d")
+        else { Issue.record("after reconciling, attempt again"); return }
+        // The network shows it was stored after all.
+        _ = try journal.recordOutcome(.unknown(code: "TIMEOUT", message: "again"), forIntent: "k")
+        #expect(try journal.reconcile(intent: "k", sent: true).status == .sent)
+    }
+
+    @Test func aLateOrRepeatedOutcomeIsRefused() throws {
+        let journal = try openJournal()
+        _ = try journal.beginAttempt(key: "k", run: nil, stepID: nil, target: "t", payloadDigest: "d")
+        try journal.recordOutcome(.sent, forIntent: "k")
+        #expect {
+            try journal.recordOutcome(.failed(code: "E", message: "late"), forIntent: "k")
+        } throws: { ($0 as? JournalError)?.kind == .conflict }
+        #expect(try journal.intent(key: "k")?.status == .sent)
+        #expect {
+            try journal.recordOutcome(.sent, forIntent: "nope")
+        } throws: { ($0 as? JournalError)?.kind == .notFound }
+    }
+
+    @Test func aPollWithoutACursorKeepsTheStoredOne() throws {
+        let journal = try openJournal()
+        _ = try journal.recordPoll(source: "s", messages: [message("1")], cursor: "1")
+        try journal.recordAck(source: "s", ackState: "acked-1")
+        let quiet = try journal.recordPoll(source: "s", messages: [], cursor: nil)
+        #expect(quiet.checkpoint.cursor == "1")
+        #expect(quiet.checkpoint.ackState == "acked-1")
+    }
+
+    @Test func leaseHoldersAreUniquePerProcess() {
+        #expect(Journal.processHolder.contains("@"))
+        #expect(Journal.processHolder.contains("#"))
     }
 
     @Test func eventsReadInOrder() throws {

@@ -11,8 +11,9 @@ extension Journal {
         case alreadySent(IntentRecord)
         /// Out of strikes; an operator must resolve it first.
         case blocked(IntentRecord)
-        /// An earlier attempt was interrupted before its outcome was written: reconcile with the network
-        /// (or record `.unknown`) before anything else.
+        /// An earlier attempt's outcome is not known: it was interrupted before the outcome was written
+        /// (`pending`), or the network left it open (`unknown`). Reconcile with the network, then call
+        /// ``Journal/reconcile(intent:sent:now:)``; never resend blindly.
         case interrupted(IntentRecord)
     }
 
@@ -43,8 +44,8 @@ extension Journal {
             switch intent.status {
             case .sent: return .alreadySent(intent)
             case .blocked: return .blocked(intent)
-            case .pending: return .interrupted(intent)
-            case .failed, .unknown:
+            case .pending, .unknown: return .interrupted(intent)
+            case .failed:
                 guard intent.strikes < intent.maxStrikes else { return .blocked(intent) }
                 try db.execute(
                     sql: "UPDATE intents SET status = 'pending', attempts = attempts + 1, updated_at = ? WHERE key = ?",
@@ -54,8 +55,9 @@ extension Journal {
         }
     }
 
-    /// Records how an attempt ended. A failure or an unknown outcome is a strike; the last strike blocks the
-    /// intent (the engine then escalates).
+    /// Records how the attempt in flight ended. A failure or an unknown outcome is a strike; the last strike
+    /// blocks the intent (the engine then escalates). Only a `pending` intent takes an outcome: a late or
+    /// repeated outcome (a tick that lost its lease during a slow call) is refused with `.conflict`.
     @discardableResult
     public func recordOutcome(
         _ outcome: Outcome, forIntent key: String, now: Date = Date()
@@ -68,7 +70,7 @@ extension Journal {
                 try db.execute(
                     sql: """
                         UPDATE intents SET status = 'sent', last_error_code = NULL, last_error_message = NULL, updated_at = ?
-                        WHERE key = ?
+                        WHERE key = ? AND status = 'pending'
                         """, arguments: [now, key])
             case .failed(let code, let message), .unknown(let code, let message):
                 let status = if case .failed = outcome { "failed" } else { "unknown" }
@@ -77,14 +79,38 @@ extension Journal {
                         UPDATE intents SET strikes = strikes + 1,
                           status = CASE WHEN strikes + 1 >= max_strikes THEN 'blocked' ELSE ? END,
                           last_error_code = ?, last_error_message = ?, updated_at = ?
-                        WHERE key = ?
+                        WHERE key = ? AND status = 'pending'
                         """, arguments: [status, code, message, now, key])
             }
-            guard db.changesCount == 1 else {
-                throw JournalError(.notFound, path: path, "no intent '\(key)'", hint: "begin the attempt first")
-            }
+            guard db.changesCount == 1 else { throw try Self.notInFlight(db, key: key, path: path) }
             return try Self.intent(db, key: key)
         }
+    }
+
+    /// What reconciling an interrupted or unknown intent with the network found. `sent: true` closes it as
+    /// sent; `sent: false` makes it eligible for another attempt (the strike an unknown outcome cost stays,
+    /// and its error stays visible).
+    @discardableResult
+    public func reconcile(intent key: String, sent: Bool, now: Date = Date()) throws(JournalError) -> IntentRecord {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE intents SET status = CASE WHEN ? THEN 'sent'
+                        WHEN strikes >= max_strikes THEN 'blocked' ELSE 'failed' END, updated_at = ?
+                    WHERE key = ? AND status IN ('pending', 'unknown')
+                    """, arguments: [sent, now, key])
+            guard db.changesCount == 1 else { throw try Self.notInFlight(db, key: key, path: path) }
+            return try Self.intent(db, key: key)
+        }
+    }
+
+    static func notInFlight(_ db: Database, key: String, path: String) throws -> JournalError {
+        guard let row = try Row.fetchOne(db, sql: "SELECT status FROM intents WHERE key = ?", arguments: [key]) else {
+            return JournalError(.notFound, path: path, "no intent '\(key)'", hint: "begin the attempt first")
+        }
+        return JournalError(
+            .conflict, path: path, "intent '\(key)' is \(row["status"] as String), not in flight",
+            hint: "another tick may have settled it; read it again before acting")
     }
 
     public func intent(key: String) throws(JournalError) -> IntentRecord? {
@@ -94,9 +120,9 @@ extension Journal {
         }
     }
 
-    /// Intents a crash left in flight: their outcome is not journaled.
+    /// Intents whose outcome is not known: left in flight by a crash, or unknown after a timeout.
     public func interruptedIntents() throws(JournalError) -> [IntentRecord] {
-        try intents(where: "status = 'pending'")
+        try intents(where: "status IN ('pending', 'unknown')")
     }
 
     public func blockedIntents() throws(JournalError) -> [IntentRecord] {
@@ -109,6 +135,7 @@ extension Journal {
     }
 
     /// An operator's decision on a blocked intent: its strikes start over, and its open escalations close.
+    /// Only a blocked intent can be resolved; resolving a sent or in-flight one would invite a second send.
     @discardableResult
     public func resolveIntent(
         _ idOrKey: String, by operator: String, now: Date = Date()
@@ -127,6 +154,11 @@ extension Journal {
                     .notFound, path: path, "no intent '\(idOrKey)'", hint: "`switchboard status` lists blocked intents")
             }
             let intent = IntentRecord(row: row)
+            guard intent.status == .blocked else {
+                throw JournalError(
+                    .conflict, path: path, "intent \(intent.id) is \(intent.status.rawValue), not blocked",
+                    hint: "only blocked intents wait for an operator; `switchboard status` lists them")
+            }
             try db.execute(
                 sql: "UPDATE intents SET status = 'failed', strikes = 0, updated_at = ? WHERE id = ?",
                 arguments: [now, intent.id])
@@ -150,6 +182,10 @@ extension Journal {
 extension Journal {
     /// Journals many intents at once (`batch` per transaction), as a tick that plans several effects does.
     public func recordIntents(_ keys: [String], target: String, batch: Int, now: Date = Date()) throws(JournalError) {
+        guard batch > 0 else {
+            throw JournalError(
+                .invalidArgument, path: path, "batch must be at least 1", hint: "pass a batch size of 1 or more")
+        }
         var start = 0
         while start < keys.count {
             let slice = keys[start..<min(keys.count, start + batch)]

@@ -58,8 +58,8 @@ extension Journal {
         }
     }
 
-    /// A holder name that tells operators which process holds a lease: `pid@host`.
-    public static var processHolder: String {
-        "\(ProcessInfo.processInfo.processIdentifier)@\(ProcessInfo.processInfo.hostName)"
-    }
+    /// A holder name that tells operators which process holds a lease, `pid@host#nonce`; the nonce keeps two
+    /// containers with the same host name and process id apart.
+    public static let processHolder =
+        "\(ProcessInfo.processInfo.processIdentifier)@\(ProcessInfo.processInfo.hostName)#\(UInt32.random(in: .min ... .max))"
 }

@@ -19,35 +19,60 @@ extension Journal {
         public var after: Sizes
     }
 
-    public func sizes() -> Sizes {
+    public func sizes() -> Sizes { Self.sizes(path: path) }
+
+    public static func sizes(path: String) -> Sizes {
         func size(_ path: String) -> Int {
             ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
         }
         return Sizes(file: size(path), wal: size(path + "-wal"))
     }
 
+    /// How many handled messages each conversation keeps whatever their age: a network that lists the
+    /// latest messages again (masumi shows 25) finds them already in the inbox instead of new.
+    public static let keptMessagesPerConversation = 50
+
     /// Deletes history older than `cutoff` in chunks of `chunk` rows per transaction, so a large prune never
-    /// holds the write lock for long: finished runs (their steps and waits with them), intents that are done
-    /// (sent, or failed with strikes left), inbox rows a run has handled, resolved escalations. Blocked
-    /// intents, paused sources, unhandled messages and running or waiting runs are kept whatever their age.
+    /// holds the write lock for long: handled inbox messages of finished runs (keeping each conversation's
+    /// latest ``keptMessagesPerConversation``), sent intents of finished runs, finished runs that nothing
+    /// left refers to (their steps and waits with them), resolved escalations. Intents with strikes (failed,
+    /// unknown, blocked), paused sources, unhandled messages and running or waiting runs are kept whatever
+    /// their age.
     public func prune(olderThan cutoff: Date, chunk: Int = 500) throws(JournalError) -> PruneReport {
+        guard chunk > 0 else {
+            throw JournalError(.invalidArgument, path: path, "chunk must be at least 1", hint: "pass 1 or more")
+        }
         var report = PruneReport(cutoff: cutoff, before: sizes(), after: sizes())
+        let finished = "SELECT id FROM runs WHERE status IN ('succeeded','failed','cancelled')"
         let statements: [(WritableKeyPath<PruneReport, Int>, String)] = [
             (
                 \.inbox,
-                "DELETE FROM inbox WHERE id IN (SELECT id FROM inbox WHERE handling_run_id IS NOT NULL AND received_at < ? LIMIT ?)"
-            ),
-            (
-                \.runs,
-                "DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE status IN ('succeeded','failed','cancelled') AND finished_at < ? LIMIT ?)"
+                """
+                DELETE FROM inbox WHERE id IN (SELECT i.id FROM inbox i
+                  WHERE i.received_at < ?1 AND i.handling_run_id IN (\(finished))
+                    AND i.id NOT IN (SELECT k.id FROM inbox k WHERE k.account = i.account AND k.conversation = i.conversation
+                      ORDER BY k.id DESC LIMIT \(Self.keptMessagesPerConversation))
+                  LIMIT ?2)
+                """
             ),
             (
                 \.intents,
-                "DELETE FROM intents WHERE id IN (SELECT id FROM intents WHERE status IN ('sent','failed','unknown') AND updated_at < ? LIMIT ?)"
+                """
+                DELETE FROM intents WHERE id IN (SELECT id FROM intents WHERE status = 'sent' AND updated_at < ?1
+                  AND (run_id IS NULL OR run_id IN (\(finished))) LIMIT ?2)
+                """
+            ),
+            (
+                \.runs,
+                """
+                DELETE FROM runs WHERE id IN (SELECT r.id FROM runs r WHERE r.status IN ('succeeded','failed','cancelled')
+                  AND r.finished_at < ?1 AND NOT EXISTS (SELECT 1 FROM inbox WHERE handling_run_id = r.id)
+                  AND NOT EXISTS (SELECT 1 FROM intents WHERE run_id = r.id) LIMIT ?2)
+                """
             ),
             (
                 \.escalations,
-                "DELETE FROM escalations WHERE id IN (SELECT id FROM escalations WHERE resolved_at IS NOT NULL AND resolved_at < ? LIMIT ?)"
+                "DELETE FROM escalations WHERE id IN (SELECT id FROM escalations WHERE resolved_at < ?1 LIMIT ?2)"
             ),
         ]
         for (counter, sql) in statements {
@@ -65,32 +90,70 @@ extension Journal {
         return report
     }
 
-    /// Hands free pages back to the file system and truncates the WAL.
+    /// Hands free pages back to the file system and truncates the WAL. A reader in the way only means the
+    /// WAL is truncated at a later checkpoint; that is not a failure.
     public func compact() throws(JournalError) {
         do {
             try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA incremental_vacuum")
-                try db.checkpoint(.truncate)
+                do {
+                    try db.checkpoint(.truncate)
+                } catch let error as DatabaseError
+                    where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
+                {
+                    return
+                }
             }
         } catch {
             throw JournalError.from(error, path: path)
         }
     }
 
-    /// SQLite's integrity and foreign-key checks, and the schema's version: an empty list means healthy.
-    public func check() throws(JournalError) -> [String] {
-        var problems: [String] = try read { db in
-            var found = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
-            for row in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") {
-                found.append(
-                    "row \(row[1] as Int64? ?? 0) of \(row[0] as String? ?? "?") points at a missing \(row[2] as String? ?? "?") row"
-                )
-            }
-            return found
+    /// SQLite's integrity and foreign-key checks and the schema's version, on a read-only connection that
+    /// writes nothing (not even the WAL setup a normal open does). An empty list of problems means healthy.
+    public static func check(path: String) throws(JournalError) -> (problems: [String], schema: [String]) {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw JournalError(.missing, path: path, "no journal here yet", hint: "give its path with --journal")
         }
-        let applied = try appliedMigrations()
-        let missing = Self.knownMigrations.filter { !applied.contains($0) }
-        if !missing.isEmpty { problems.append("schema migrations not applied yet: \(missing.joined(separator: ", "))") }
-        return problems
+        do {
+            var configuration = Configuration()
+            configuration.readonly = true
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            defer { try? queue.close() }
+            return try queue.read { db in
+                var problems = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
+                for row in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") {
+                    problems.append(
+                        "row \(row[1] as Int64? ?? 0) of \(row[0] as String? ?? "?") points at a missing \(row[2] as String? ?? "?") row"
+                    )
+                }
+                let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+                if !tables.isEmpty, !tables.contains("grdb_migrations") {
+                    problems.append("an SQLite database, but not a switchboard journal")
+                    return (problems, [])
+                }
+                let schema =
+                    tables.isEmpty
+                    ? [] : try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
+                let missing = knownMigrations.filter { !schema.contains($0) }
+                let unknown = schema.filter { !knownMigrations.contains($0) }
+                if !missing.isEmpty {
+                    problems.append(
+                        "schema migrations not applied yet: \(missing.joined(separator: ", ")) (the next writer applies them)"
+                    )
+                }
+                if !unknown.isEmpty {
+                    problems.append("schema from a newer switchboard: \(unknown.joined(separator: ", "))")
+                }
+                return (problems, schema)
+            }
+        } catch {
+            throw JournalError.from(error, path: path)
+        }
+    }
+
+    /// ``check(path:)`` for this journal.
+    public func check() throws(JournalError) -> [String] {
+        try Self.check(path: path).problems
     }
 }

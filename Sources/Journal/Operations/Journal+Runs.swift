@@ -28,7 +28,8 @@ extension Journal {
                 sql: "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
                 arguments: [status.rawValue, terminal ? now : nil, id])
             guard db.changesCount == 1 else {
-                throw JournalError(.notFound, path: path, "no run \(id)", hint: "`switchboard journal list` shows run ids")
+                throw JournalError(
+                    .notFound, path: path, "no run \(id)", hint: "`switchboard journal list` shows run ids")
             }
         }
     }

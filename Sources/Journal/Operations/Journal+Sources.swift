@@ -10,7 +10,8 @@ extension Journal {
     }
 
     /// Stores a polled batch and advances the source's checkpoint in one transaction: both or neither. A
-    /// successful poll also clears the source's failure count.
+    /// successful poll also clears the source's failure count. A nil `cursor` or `ackState` keeps the stored
+    /// one (a poll that brought nothing never moves a source back to the start).
     public func recordPoll(
         source: String, messages: [NewInboxMessage], cursor: String?, ackState: String? = nil, now: Date = Date()
     ) throws(JournalError) -> PollRecord {
@@ -37,7 +38,8 @@ extension Journal {
                 sql: """
                     INSERT INTO checkpoints (source, cursor, ack_state, consecutive_failures, updated_at)
                     VALUES (?, ?, ?, 0, ?)
-                    ON CONFLICT(source) DO UPDATE SET cursor = excluded.cursor, ack_state = excluded.ack_state,
+                    ON CONFLICT(source) DO UPDATE SET cursor = COALESCE(excluded.cursor, checkpoints.cursor),
+                      ack_state = COALESCE(excluded.ack_state, checkpoints.ack_state),
                       consecutive_failures = 0, last_error_code = NULL, last_error_message = NULL,
                       updated_at = excluded.updated_at
                     """, arguments: [source, cursor, ackState, now])

@@ -20,7 +20,8 @@ public final class Journal: Sendable {
         public var busyTimeout: TimeInterval = 5
         /// Create the file (and a 0700 directory) when it does not exist.
         public var create = true
-        /// Bring the schema up to date; off for `check`, which must not write.
+        /// Bring the schema up to date. Readers leave it alone (so an older switchboard's ticks keep working)
+        /// and refuse a schema that is not current.
         public var migrate = true
 
         public init() {}
@@ -34,32 +35,14 @@ public final class Journal: Sendable {
 
     public init(path: String, options: Options = Options()) throws(JournalError) {
         self.path = path
-        let manager = FileManager.default
-        if !manager.fileExists(atPath: path) {
-            guard options.create else {
+        if try !Self.createIfMissing(path, allowed: options.create) {
+            try Self.checkIsJournal(path)
+            // A reader leaves a file no writer has set up exactly as it is (opening a pool would write page 1).
+            if !options.migrate, Self.sizes(path: path).file == 0 {
                 throw JournalError(
-                    .missing, path: path, "no journal here yet",
-                    hint: "it is created by the first `switchboard tick`; or give its path with --journal")
+                    .olderSchema, path: path, "the journal is empty: no writer has set it up yet",
+                    hint: "the next writer (`switchboard tick`, `switchboard journal prune`) sets it up")
             }
-            let directory = (path as NSString).deletingLastPathComponent
-            do {
-                if !directory.isEmpty, !manager.fileExists(atPath: directory) {
-                    try manager.createDirectory(
-                        atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                }
-            } catch {
-                throw JournalError(
-                    .readOnly, path: path, "cannot create the directory \(directory): \(error.localizedDescription)",
-                    hint: "check that the workspace is writable")
-            }
-            // Created empty with 0600 first: SQLite gives its WAL and shared-memory files the same mode.
-            guard manager.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                throw JournalError(
-                    .readOnly, path: path, "cannot create the journal file",
-                    hint: "check that the directory is writable")
-            }
-        } else {
-            try Self.checkHeader(path)
         }
         var configuration = Configuration()
         configuration.busyMode = .timeout(options.busyTimeout)
@@ -80,17 +63,77 @@ public final class Journal: Sendable {
         try prepareSchema(migrate: options.migrate)
     }
 
-    private static func checkHeader(_ path: String) throws(JournalError) {
+    /// Creates the file (0600, in a 0700 directory) if it is not there; true when it was created. `O_EXCL`
+    /// makes creation atomic: two processes starting on a fresh workspace never replace each other's file, and
+    /// a symbolic link at the path is never followed.
+    private static func createIfMissing(_ path: String, allowed: Bool) throws(JournalError) -> Bool {
+        let manager = FileManager.default
+        var isLink = false
+        if let attributes = try? manager.attributesOfItem(atPath: path) {
+            isLink = attributes[.type] as? FileAttributeType == .typeSymbolicLink
+            if !isLink { return false }
+        }
+        if isLink, manager.fileExists(atPath: path) { return false }  // a link to an existing file: used as is
+        guard allowed else {
+            throw JournalError(
+                .missing, path: path, "no journal here yet",
+                hint: "it is created by the first `switchboard tick`; or give its path with --journal")
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        do {
+            if !directory.isEmpty, !manager.fileExists(atPath: directory) {
+                try manager.createDirectory(
+                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
+        } catch {
+            throw JournalError(
+                .readOnly, path: path, "cannot create the directory \(directory): \(error.localizedDescription)",
+                hint: "check that the workspace is writable")
+        }
+        // SQLite gives its WAL and shared-memory files the mode of the database file.
+        let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        if descriptor >= 0 {
+            close(descriptor)
+            return true
+        }
+        if errno == EEXIST, !isLink { return false }  // another process created it first
+        throw JournalError(
+            .readOnly, path: path, "cannot create the journal file: \(String(cString: strerror(errno)))",
+            hint: "check that the directory is writable")
+    }
+
+    /// Refuses, before anything writes to it, a file that is not SQLite or is another program's database.
+    private static func checkIsJournal(_ path: String) throws(JournalError) {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw JournalError(
                 .readOnly, path: path, "cannot read the journal", hint: "check the file's owner and permissions")
         }
-        defer { try? handle.close() }
         let bytes = (try? handle.read(upToCount: header.count)) ?? Data()
-        if !bytes.isEmpty, Array(bytes) != header {
+        try? handle.close()
+        guard !bytes.isEmpty else { return }  // an empty file becomes a journal
+        guard Array(bytes) == header else {
             throw JournalError(
                 .notADatabase, path: path, "not a switchboard journal (not an SQLite database)",
                 hint: "move the file aside, or give another path with --journal; nothing was written to it")
+        }
+        // Opening a pool switches the file to WAL mode: look first, read-only.
+        let foreign: Bool
+        do {
+            var configuration = Configuration()
+            configuration.readonly = true
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            foreign = try queue.read { db in
+                let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+                return !tables.isEmpty && !tables.contains("grdb_migrations")
+            }
+            try queue.close()
+        } catch {
+            throw JournalError.from(error, path: path)
+        }
+        if foreign {
+            throw JournalError(
+                .notADatabase, path: path, "an SQLite database, but not a switchboard journal",
+                hint: "give the journal its own file with --journal; nothing was written to this one")
         }
     }
 
@@ -109,24 +152,38 @@ public final class Journal: Sendable {
                     "written by a newer switchboard (schema \(try appliedMigrations().joined(separator: ", ")))",
                     hint: "upgrade switchboard; this version must not write a schema it does not know")
             }
-            guard migrate, !complete else { return }
+            guard !complete else { return }
+            guard migrate else {
+                throw JournalError(
+                    .olderSchema, path: path,
+                    "the journal's schema is not current (applied: \(try appliedMigrations().joined(separator: ", ")); this switchboard has \(Self.knownMigrations.joined(separator: ", ")))",
+                    hint: "the next writer (`switchboard tick`, `switchboard journal prune`) upgrades it")
+            }
             if empty {
-                // Set before the first table exists: pruning can then hand freed pages back to the file system.
+                // Set before the first table exists, so pruning can hand freed pages back to the file system.
                 // WAL mode has already written page 1, so the mode takes effect through a VACUUM (instant here).
                 try pool.writeWithoutTransaction { db in
                     try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
                     try db.execute(sql: "VACUUM")
                 }
             }
-            try migrator.migrate(pool)
+            do {
+                try migrator.migrate(pool)
+            } catch {
+                // Two processes upgrading at once: the loser's migration collides with the winner's tables.
+                guard try pool.read({ db in try migrator.hasCompletedMigrations(db) }) else { throw error }
+            }
         } catch {
             throw JournalError.from(error, path: path)
         }
     }
 
-    /// The migrations applied to this file, oldest first.
+    /// The migrations applied to this file, oldest first (none for a file no writer has set up).
     public func appliedMigrations() throws(JournalError) -> [String] {
-        try read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid") }
+        try read { db in
+            guard try db.tableExists("grdb_migrations") else { return [] }
+            return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
+        }
     }
 
     /// Every migration this switchboard knows, oldest first.

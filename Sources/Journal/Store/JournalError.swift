@@ -8,6 +8,9 @@ public struct JournalError: Error, CustomStringConvertible, Sendable {
         case readOnly = "read-only"
         case diskFull = "disk-full"
         case newerSchema = "newer-schema"
+        case olderSchema = "older-schema"
+        /// The operation does not apply to the record as it is now (an outcome for an intent not in flight).
+        case conflict
         case busy
         case missing
         case io
@@ -43,7 +46,7 @@ public struct JournalError: Error, CustomStringConvertible, Sendable {
         case .SQLITE_CORRUPT:
             return JournalError(
                 .corrupt, path: path, "the journal is corrupt (\(error.message ?? "SQLITE_CORRUPT"))",
-                hint: "keep a copy, then try `sqlite3 \(path) .recover`; `switchboard journal check` lists the damage")
+                hint: "keep a copy, then recover what is readable with `sqlite3 \(path) .recover > recovered.sql`")
         case .SQLITE_READONLY, .SQLITE_PERM:
             return JournalError(
                 .readOnly, path: path, "the journal is read-only",
@@ -56,7 +59,7 @@ public struct JournalError: Error, CustomStringConvertible, Sendable {
             return JournalError(
                 .diskFull, path: path, "the disk is full; the last write was rolled back",
                 hint:
-                    "free space, or prune old history with `switchboard journal prune --older-than 30d`; what was journaled before is intact"
+                    "free space on the disk (then `switchboard journal prune --older-than 30d` keeps the journal small); what was journaled before is intact"
             )
         case .SQLITE_BUSY, .SQLITE_LOCKED:
             return JournalError(
@@ -69,7 +72,7 @@ public struct JournalError: Error, CustomStringConvertible, Sendable {
         default:
             return JournalError(
                 .io, path: path, "\(error.message ?? "SQLite error \(error.resultCode.rawValue)")",
-                hint: "check the file; `switchboard journal check` verifies it")
+                hint: "the file or the disk may be damaged; keep a copy before changing anything")
         }
     }
 }

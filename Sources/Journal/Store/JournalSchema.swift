@@ -102,6 +102,14 @@ enum JournalSchema {
                 t.column("resolved_at", .datetime)
                 t.column("resolved_by", .text)
             }
+            // What `journal tail` and `journal prune` search by.
+            try db.execute(
+                sql: """
+                    CREATE INDEX runs_event_time ON runs (COALESCE(finished_at, started_at));
+                    CREATE INDEX steps_event_time ON steps (COALESCE(finished_at, started_at));
+                    CREATE INDEX escalations_created_at ON escalations (created_at);
+                    CREATE INDEX inbox_conversation_order ON inbox (account, conversation, id);
+                    """)
             try db.create(table: "leases") { t in
                 t.primaryKey("name", .text)
                 t.column("holder", .text).notNull()
