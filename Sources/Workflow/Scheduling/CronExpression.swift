@@ -177,6 +177,12 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         return dayFieldsAreAlternatives ? (dayOfMonth || dayOfWeek) : (dayOfMonth && dayOfWeek)
     }
 
+    /// Whether a local date (days since 1970-01-01) matches the month and day fields.
+    func matches(day: Int) -> Bool {
+        let date = CivilTime.civil(fromDays: day)
+        return matchesDay(month: date.month, day: date.day, weekday: CivilTime.weekday(ofDays: day))
+    }
+
     /// Whether a local wall-clock minute matches.
     public func matches(_ time: CivilTime) -> Bool {
         minutes & (1 << UInt64(time.minute)) != 0 && hours & (1 << UInt32(time.hour)) != 0
@@ -192,35 +198,25 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     /// or nil when the schedule never fires (`0 0 30 2 *`).
     public func nextFire(after instant: Int, in zone: TimeZone) -> Int? {
         let offsets = OffsetLookup(zone: zone)
+        let minutes = minutesOfDay()
         let startDay = CivilTime.floorDiv(instant + offsets.offset(at: instant), 86_400) - 1
         var day = startDay
         while day < startDay + Self.searchDays {
             defer { day += 1 }
-            let date = CivilTime.civil(fromDays: day)
-            guard matchesDay(month: date.month, day: date.day, weekday: CivilTime.weekday(ofDays: day)) else {
-                continue
-            }
+            guard matches(day: day) else { continue }
             let midnight = day * 86_400
-            let before = offsets.offset(at: midnight - 14 * 3600 - 86_400)
-            let after = offsets.offset(at: midnight + 86_400 + 14 * 3600 + 86_400)
-            if before == after {
+            if let offset = offsets.steadyOffset(aroundDay: midnight) {
                 // No clock change near this day: wall time maps to instants one to one and in order.
-                for minute in minutesOfDay() where midnight + minute * 60 - before > instant {
-                    return midnight + minute * 60 - before
+                for minute in minutes where midnight + minute * 60 - offset > instant {
+                    return midnight + minute * 60 - offset
                 }
                 continue
             }
             // A clock change: collect this day's and the next day's candidates and take the earliest, since a
             // repeated hour puts later wall times at earlier instants.
             var best: Int?
-            for candidateDay in [day, day + 1] {
-                let candidateDate = CivilTime.civil(fromDays: candidateDay)
-                guard
-                    matchesDay(
-                        month: candidateDate.month, day: candidateDate.day,
-                        weekday: CivilTime.weekday(ofDays: candidateDay))
-                else { continue }
-                for minute in minutesOfDay() {
+            for candidateDay in [day, day + 1] where matches(day: candidateDay) {
+                for minute in minutes {
                     for candidate in offsets.instants(forWall: candidateDay * 86_400 + minute * 60)
                     where candidate > instant {
                         best = min(best ?? candidate, candidate)
@@ -263,19 +259,13 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         var longest = 0
         var previousLast: Int?
         var firstFireDay: Int?
-        for day in startDay..<startDay + Self.searchDays {
-            let date = CivilTime.civil(fromDays: day)
-            guard matchesDay(month: date.month, day: date.day, weekday: CivilTime.weekday(ofDays: day)) else {
-                continue
-            }
+        for day in startDay..<startDay + Self.searchDays where matches(day: day) {
             let midnight = day * 86_400
-            let before = offsets.offset(at: midnight - 14 * 3600 - 86_400)
-            let after = offsets.offset(at: midnight + 86_400 + 14 * 3600 + 86_400)
             let first: Int
             let last: Int
-            if before == after {
-                first = midnight + minutes.first! * 60 - before
-                last = midnight + minutes.last! * 60 - before
+            if let offset = offsets.steadyOffset(aroundDay: midnight) {
+                first = midnight + minutes.first! * 60 - offset
+                last = midnight + minutes.last! * 60 - offset
                 longest = max(longest, sameDayGap)
             } else {
                 // A clock change near this day: map every minute and measure the real gaps.
@@ -299,6 +289,14 @@ struct OffsetLookup {
 
     func offset(at instant: Int) -> Int {
         zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(instant)))
+    }
+
+    /// The zone's offset on the local day starting at `midnight` (wall seconds), when no clock change falls
+    /// within a day either side of it; nil when one does and wall times must be mapped one by one.
+    func steadyOffset(aroundDay midnight: Int) -> Int? {
+        let before = offset(at: midnight - 14 * 3600 - 86_400)
+        let after = offset(at: midnight + 86_400 + 14 * 3600 + 86_400)
+        return before == after ? before : nil
     }
 
     /// The instants whose local time is `wall` (seconds since 1970 as if the wall clock were UTC): none in a
