@@ -31,6 +31,10 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: strictness
         ),
+        // HTTP on libcurl: the transport every HTTP network client and webhook uses.
+        .target(name: "Transport", dependencies: ["CCurl"], swiftSettings: strictness),
+        // NexusMessaging over HTTP (protocols/nexus.md).
+        .target(name: "Nexus", dependencies: ["Transport", "Workflow"], swiftSettings: strictness),
         // What GRDB does not expose: sqlite3_db_config is variadic, so it needs C.
         .target(name: "_JournalCShims", linkerSettings: [.linkedLibrary("sqlite3")]),
         // The run journal: runs, steps, intents, inbox, checkpoints, leases, on SQLite in WAL mode.

@@ -22,3 +22,9 @@ static inline CURLcode ccurl_setopt_write_function(CURL *h, ccurl_write_cb cb) {
 static inline CURLcode ccurl_getinfo_long(CURL *h, CURLINFO i, long *out) {
     return curl_easy_getinfo(h, i, out);
 }
+
+typedef size_t (*ccurl_header_cb)(char *buffer, size_t size, size_t nitems, void *userdata);
+
+static inline CURLcode ccurl_setopt_header_function(CURL *h, ccurl_header_cb cb) {
+    return curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, cb);
+}

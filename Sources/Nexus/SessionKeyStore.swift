@@ -1,0 +1,54 @@
+public import Foundation
+
+/// Session keys, the only proof of an agent's identity in a session (nexus.md §8): one file per server,
+/// session and agent, mode 0600 under 0700 directories, written atomically. Keys never appear in output.
+public struct SessionKeyStore: Sendable {
+    public let directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    /// The workspace's store: `.switchboard/nexus-keys`.
+    public static func workspace(_ workspace: String) -> SessionKeyStore {
+        SessionKeyStore(directory: (workspace as NSString).appendingPathComponent(".switchboard/nexus-keys"))
+    }
+
+    func path(server: String, session: String, agent: String) -> String {
+        // File-name-safe forms: the origin with anything but letters, digits, '.', '-' turned to '_'.
+        func safe(_ text: String) -> String {
+            String(text.unicodeScalars.map { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "." || $0 == "-") ? Character($0) : "_" })
+        }
+        return [directory, safe(server), safe(session), safe(agent) + ".key"].joined(separator: "/")
+    }
+
+    public func key(server: String, session: String, agent: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path(server: server, session: session, agent: agent))
+        else { return nil }
+        let key = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return key.isEmpty ? nil : key
+    }
+
+    public func store(_ key: String, server: String, session: String, agent: String) throws {
+        let file = path(server: server, session: session, agent: agent)
+        let folder = (file as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(
+            atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // Temp file created 0600, written, synced, renamed over the old one: never a moment of looser mode.
+        let temporary = folder + "/.\(UUID().uuidString).tmp"
+        let descriptor = open(temporary, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: folder]) }
+        let bytes = Array(key.utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        fsync(descriptor)
+        close(descriptor)
+        guard written == bytes.count, rename(temporary, file) == 0 else {
+            unlink(temporary)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file])
+        }
+    }
+
+    public func remove(server: String, session: String, agent: String) {
+        unlink(path(server: server, session: session, agent: agent))
+    }
+}

@@ -1,0 +1,118 @@
+internal import CCurl
+internal import Foundation
+
+/// One libcurl easy handle, reused request after request so its connections stay open (keep-alive).
+/// Used by one request at a time: the pool hands it out exclusively.
+final class EasyHandle: @unchecked Sendable {
+    private let handle: UnsafeMutableRawPointer
+    private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+
+    /// The body and headers of the response being received, and the cap on the body.
+    final class Sink {
+        var body = Data()
+        var headers: [String: String] = [:]
+        var limit = 0
+        var overflowed = false
+    }
+
+    init?() {
+        guard let handle = curl_easy_init() else { return nil }
+        self.handle = handle
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+    }
+
+    private static let writeCallback: ccurl_write_cb = { pointer, size, count, context in
+        guard let pointer, let context else { return 0 }
+        let sink = Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue()
+        let length = size * count
+        guard sink.body.count + length <= sink.limit else {
+            sink.overflowed = true
+            return 0  // libcurl stops with CURLE_WRITE_ERROR
+        }
+        pointer.withMemoryRebound(to: UInt8.self, capacity: length) { sink.body.append($0, count: length) }
+        return length
+    }
+
+    private static let headerCallback: ccurl_header_cb = { pointer, size, count, context in
+        guard let pointer, let context else { return 0 }
+        let sink = Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue()
+        let length = size * count
+        let line = pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+        }
+        if line.hasPrefix("HTTP/") {
+            sink.headers = [:]  // a new response (after 100 Continue): its headers replace the last ones
+        } else if let colon = line.firstIndex(of: ":") {
+            let name = line[..<colon].lowercased()
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+            sink.headers[name] = value
+        }
+        return length
+    }
+
+    /// Performs the request on the calling thread (blocking); call it off the cooperative pool.
+    func perform(_ request: HTTPRequest) throws(TransportError) -> HTTPResponse {
+        let origin = URLOrigin.of(request.url)
+        curl_easy_reset(handle)
+        let sink = Sink()
+        sink.limit = request.maximumResponseSize
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
+        for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
+        // No "Expect: 100-continue" round trip for bodies over 1 KiB.
+        headerList = curl_slist_append(headerList, "Expect:")
+
+        var setup = CURLE_OK
+        func set(_ result: CURLcode) { if setup == CURLE_OK { setup = result } }
+        set(ccurl_setopt_string(handle, CURLOPT_URL, request.url))
+        set(ccurl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"))
+        set(ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
+        set(ccurl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0))
+        // Verification is libcurl's default; set anyway so no environment can weaken it.
+        set(ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1))
+        set(ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2))
+        set(ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000)))
+        set(ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout, 10) * 1000)))
+        set(ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
+        switch request.method {
+        case .get: set(ccurl_setopt_long(handle, CURLOPT_HTTPGET, 1))
+        case .post, .put, .delete:
+            if request.method != .post { set(ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method.rawValue)) }
+            let body = request.body ?? Data()
+            if request.method == .post || !body.isEmpty {
+                set(ccurl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.count))
+                body.withUnsafeBytes { bytes in
+                    // COPYPOSTFIELDS copies the body, so its lifetime ends with this closure safely.
+                    set(ccurl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)))
+                }
+            }
+        }
+        let context = Unmanaged.passUnretained(sink).toOpaque()
+        set(ccurl_setopt_write_function(handle, Self.writeCallback))
+        set(ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, context))
+        set(ccurl_setopt_header_function(handle, Self.headerCallback))
+        set(ccurl_setopt_pointer(handle, CURLOPT_HEADERDATA, context))
+        errorBuffer.withUnsafeMutableBufferPointer { buffer in
+            buffer[0] = 0
+            set(ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress))
+        }
+        guard setup == CURLE_OK else {
+            throw TransportError(.curl(CurlCode(rawValue: Int32(setup.rawValue))), origin: origin, detail: "setting up the request failed")
+        }
+        let result = withExtendedLifetime(sink) { curl_easy_perform(handle) }
+        if sink.overflowed {
+            throw TransportError(.responseTooLarge(limit: request.maximumResponseSize), origin: origin, detail: "")
+        }
+        guard result == CURLE_OK else {
+            let code = CurlCode(rawValue: Int32(result.rawValue))
+            let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            throw TransportError(.curl(code), origin: origin, detail: detail.isEmpty ? code.description : detail)
+        }
+        var status = 0
+        _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPResponse(status: status, headers: sink.headers, body: sink.body)
+    }
+}
