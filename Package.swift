@@ -19,6 +19,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C libraries from Debian, imported as-is; shim.h wraps what Swift cannot call directly.
@@ -35,6 +39,19 @@ let package = Package(
         .target(name: "Transport", dependencies: ["CCurl"], swiftSettings: strictness),
         // NexusMessaging over HTTP (protocols/nexus.md).
         .target(name: "Nexus", dependencies: ["Transport", "Workflow"], swiftSettings: strictness),
+        // Local servers that speak each network's protocol, written from protocols/*.md (never from the
+        // clients), for tests, the demo and users' dry runs.
+        .target(
+            name: "Sandbox",
+            dependencies: [
+                "Workflow",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictness
+        ),
         // What GRDB does not expose: sqlite3_db_config is variadic, so it needs C.
         .target(name: "_JournalCShims", linkerSettings: [.linkedLibrary("sqlite3")]),
         // The run journal: runs, steps, intents, inbox, checkpoints, leases, on SQLite in WAL mode.
@@ -55,6 +72,9 @@ let package = Package(
             dependencies: [
                 "Workflow",
                 "Journal",
+                "Transport",
+                "Nexus",
+                "Sandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictness
@@ -72,6 +92,8 @@ let package = Package(
             dependencies: ["Journal", "journal-harness", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictness
         ),
+        .testTarget(
+            name: "NexusTests", dependencies: ["Nexus", "Sandbox", "Transport", "Workflow"], swiftSettings: strictness),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CSodium", "CCurl"], swiftSettings: strictness),
     ],
     swiftLanguageModes: [.v6]

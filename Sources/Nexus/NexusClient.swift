@@ -37,7 +37,9 @@ public final class NexusClient: Sendable {
     // MARK: - Sessions
 
     /// Creates a session; with `asCreator` this agent joins as creator and its key is stored.
-    public func createSession(ttl: Int? = nil, maxAgents: Int? = nil, greeting: String? = nil, asCreator: Bool = true)
+    public func createSession(
+        ttl: Int? = nil, maxAgents: Int? = nil, greeting: String? = nil, asCreator: Bool = true
+    )
         async throws(NetworkError) -> CreatedSession
     {
         var body: [String: Value] = [:]
@@ -85,11 +87,14 @@ public final class NexusClient: Sendable {
 
     /// Sends text and/or JSON, verified with the stored session key. A server without the `json` capability
     /// gets the JSON serialised into `text` (after the text), unless `strict`, which sends nothing (§4.5).
-    public func send(session: String, text: String? = nil, json: Value? = nil, strict: Bool = false)
+    public func send(
+        session: String, text: String? = nil, json: Value? = nil, strict: Bool = false
+    )
         async throws(NetworkError) -> SentMessage
     {
         guard text != nil || json != nil else {
-            throw NetworkError(network: "nexus", code: "invalid_request", message: "nothing to send", isTransient: false)
+            throw NetworkError(
+                network: "nexus", code: "invalid_request", message: "nothing to send", isTransient: false)
         }
         var body: [String: Value] = [:]
         if let json {
@@ -114,7 +119,9 @@ public final class NexusClient: Sendable {
 
     /// Messages after `after` (exclusive). Nil replays everything still held, the greeting at cursor 0
     /// included; `after: "0"` would skip the greeting (§4.1).
-    public func poll(session: String, after: Cursor? = nil, members: Bool = false) async throws(NetworkError)
+    public func poll(
+        session: String, after: Cursor? = nil, members: Bool = false
+    ) async throws(NetworkError)
         -> PollResult
     {
         var query: [String] = []
@@ -155,14 +162,16 @@ public final class NexusClient: Sendable {
         } catch {
             throw NetworkError(
                 network: "nexus", code: "key_store_failed",
-                message: "could not save the session key under \(keys?.directory ?? "?"): \(error.localizedDescription)",
+                message:
+                    "could not save the session key under \(keys?.directory ?? "?"): \(error.localizedDescription)",
                 isTransient: false)
         }
     }
 
     /// Path segments are percent-encoded (§8), so an id can never change the path.
     static func segment(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_.~"))) ?? text
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_.~")))
+            ?? text
     }
 
     private static let decoder = JSONDecoder()
@@ -190,7 +199,8 @@ public final class NexusClient: Sendable {
         } catch {
             throw NetworkError(
                 network: "nexus", code: "malformed_response",
-                message: "the server's \(response.status) answer to \(method.rawValue) \(path.split(separator: "?")[0]) is not the documented JSON",
+                message:
+                    "the server's \(response.status) answer to \(method.rawValue) \(path.split(separator: "?")[0]) is not the documented JSON",
                 status: response.status, isTransient: true)
         }
     }

@@ -17,7 +17,11 @@ public struct SessionKeyStore: Sendable {
     func path(server: String, session: String, agent: String) -> String {
         // File-name-safe forms: the origin with anything but letters, digits, '.', '-' turned to '_'.
         func safe(_ text: String) -> String {
-            String(text.unicodeScalars.map { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "." || $0 == "-") ? Character($0) : "_" })
+            String(
+                text.unicodeScalars.map {
+                    $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "." || $0 == "-")
+                        ? Character($0) : "_"
+                })
         }
         return [directory, safe(server), safe(session), safe(agent) + ".key"].joined(separator: "/")
     }

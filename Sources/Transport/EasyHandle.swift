@@ -80,13 +80,18 @@ final class EasyHandle: @unchecked Sendable {
         switch request.method {
         case .get: set(ccurl_setopt_long(handle, CURLOPT_HTTPGET, 1))
         case .post, .put, .delete:
-            if request.method != .post { set(ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method.rawValue)) }
+            if request.method != .post {
+                set(ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method.rawValue))
+            }
             let body = request.body ?? Data()
             if request.method == .post || !body.isEmpty {
                 set(ccurl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.count))
                 body.withUnsafeBytes { bytes in
                     // COPYPOSTFIELDS copies the body, so its lifetime ends with this closure safely.
-                    set(ccurl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)))
+                    set(
+                        ccurl_setopt_pointer(
+                            handle, CURLOPT_COPYPOSTFIELDS,
+                            UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)))
                 }
             }
         }
@@ -100,7 +105,9 @@ final class EasyHandle: @unchecked Sendable {
             set(ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress))
         }
         guard setup == CURLE_OK else {
-            throw TransportError(.curl(CurlCode(rawValue: Int32(setup.rawValue))), origin: origin, detail: "setting up the request failed")
+            throw TransportError(
+                .curl(CurlCode(rawValue: Int32(setup.rawValue))), origin: origin,
+                detail: "setting up the request failed")
         }
         let result = withExtendedLifetime(sink) { curl_easy_perform(handle) }
         if sink.overflowed {

@@ -1,5 +1,5 @@
-public import Foundation
 internal import CCurl
+public import Foundation
 internal import Synchronization
 
 /// An HTTP client directly on libcurl: a bounded pool of easy handles (each keeps its connections alive),
@@ -32,7 +32,8 @@ public final class HTTPClient: Sendable {
             throw TransportError(.rateLimited(retryAfter: until.timeIntervalSinceNow), origin: origin, detail: "")
         }
         guard let handle = await pool.acquire() else {
-            throw TransportError(.curl(CurlCode(rawValue: 2)), origin: origin, detail: "libcurl could not create a handle")
+            throw TransportError(
+                .curl(CurlCode(rawValue: 2)), origin: origin, detail: "libcurl could not create a handle")
         }
         let result: Result<HTTPResponse, TransportError> = await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .userInitiated).async {

@@ -31,7 +31,8 @@ public struct TransportError: Error, CustomStringConvertible, Sendable {
         case .responseTooLarge(let limit): "\(origin): response larger than \(limit) bytes; reading stopped"
         case .insecureURL: "\(origin): plain http is allowed only to loopback unless the account says insecure: true"
         case .invalidURL: "\(origin): \(detail)"
-        case .rateLimited(let seconds): "\(origin): rate limited; the server asked to wait \(Int(seconds.rounded(.up))) s"
+        case .rateLimited(let seconds):
+            "\(origin): rate limited; the server asked to wait \(Int(seconds.rounded(.up))) s"
         }
     }
 

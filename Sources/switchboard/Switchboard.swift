@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 
 @main
-struct Switchboard: ParsableCommand {
+struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "Automation runner for AI agents that message other agents.",
@@ -10,19 +10,27 @@ struct Switchboard: ParsableCommand {
             Declare what should happen in MESSAGING.md (per-conversation rules) and workflows/*.yaml \
             (accounts, sources, handlers, channels) for agents on NexusMessaging, TransmissionBot and \
             masumi-agent-messenger. This version checks those files (validate), prints their JSON Schema \
-            (schema) and scaffolds a workspace (init); the runner that polls and acts is not built yet.
+            (schema), scaffolds a workspace (init), reads the run journal (status, journal), runs local \
+            sandbox servers (sandbox) and talks to NexusMessaging by hand (nexus); the runner that polls and \
+            acts is not built yet.
 
             Exit codes: 0 success, 1 findings or failure, 2 usage error.
             """,
         version: "0.1.0",
-        subcommands: [Validate.self, Schema.self, Init.self, Status.self, JournalCommand.self]
+        subcommands: [
+            Validate.self, Schema.self, Init.self, Status.self, JournalCommand.self, Sandbox.self, NexusCommand.self,
+        ]
     )
 
     /// Argument parser reports usage errors with 64 (EX_USAGE); switchboard's documented code is 2.
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
         } catch {
             if exitCode(for: error) == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))

@@ -62,11 +62,12 @@ enum TimeText {
 
 /// JSON for `--json`: ISO 8601 dates, sorted keys, one document.
 enum JSONOutput {
-    static func print<T: Encodable>(_ value: T) throws {
+    /// Journal records use snake_case, like their tables; network answers keep the network's own names.
+    static func print<T: Encodable>(_ value: T, snakeCase: Bool = true) throws {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
+        if snakeCase { encoder.keyEncodingStrategy = .convertToSnakeCase }
         FileHandle.standardOutput.write(try encoder.encode(value) + Data("\n".utf8))
     }
 }

@@ -1,0 +1,122 @@
+public import Foundation
+internal import HTTPTypes
+internal import Hummingbird
+internal import Logging
+internal import NIOCore
+
+/// The sandbox on HTTP: Hummingbird on 127.0.0.1, a port the OS picks unless one is given. Requests go to
+/// ``NexusSandbox`` after the ``FaultPlan`` has had its say.
+public final class SandboxServer: Sendable {
+    /// `http://127.0.0.1:PORT`.
+    public let url: String
+    public let port: Int
+    private let task: Task<Void, any Error>
+
+    private init(url: String, port: Int, task: Task<Void, any Error>) {
+        self.url = url
+        self.port = port
+        self.task = task
+    }
+
+    /// Starts listening and returns once the port is bound. Bodies over 1 MiB are refused.
+    public static func start(
+        nexus: NexusSandbox, faults: FaultPlan = FaultPlan(), host: String = "127.0.0.1", port: Int = 0
+    ) async throws -> SandboxServer {
+        let (ports, continuation) = AsyncStream.makeStream(of: Int?.self)
+        let responder = CallbackResponder<BasicRequestContext> { request, _ in
+            try await respond(to: request, nexus: nexus, faults: faults)
+        }
+        var logger = Logger(label: "switchboard-sandbox")
+        logger.logLevel = .critical
+        let application = Application(
+            responder: responder,
+            configuration: ApplicationConfiguration(
+                address: .hostname(host, port: port), serverName: "switchboard-sandbox"),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port) },
+            logger: logger)
+        let task = Task {
+            defer { continuation.finish() }
+            try await application.run()
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let bound = await iterator.next(), let bound else {
+            task.cancel()
+            _ = await task.result
+            throw SandboxError(message: "the sandbox could not listen on \(host):\(port)")
+        }
+        return SandboxServer(url: "http://\(host):\(bound)", port: bound, task: task)
+    }
+
+    /// Stops listening and waits until the server has shut down.
+    public func stop() async {
+        task.cancel()
+        _ = await task.result
+    }
+
+    /// Waits until the server stops (it runs until ``stop()`` or the task running it is cancelled).
+    public func wait() async throws {
+        try await task.value
+    }
+
+    private static func respond(to request: Request, nexus: NexusSandbox, faults: FaultPlan) async throws -> Response {
+        let path = request.uri.path
+        if let fault = faults.next(for: path) {
+            switch fault {
+            case .latency(let seconds): try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            case .status(let code):
+                return response(.error(code, "internal_error", "injected failure (sandbox fault plan)"))
+            case .rateLimited(let retryAfter):
+                var limited = SandboxResponse.error(429, "rate_limit_exceeded", "Too many requests, retry later")
+                limited.headers["retry-after"] = String(retryAfter)
+                return response(limited)
+            case .dropConnection:
+                // Promise a long body, send a little, then fail: the connection closes half-way.
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json"],
+                    body: ResponseBody(contentLength: 4096) { writer in
+                        try await writer.write(ByteBuffer(string: "{\"messages\":["))
+                        throw SandboxError(message: "dropped on purpose")
+                    })
+            case .malformedJSON:
+                return response(
+                    SandboxResponse(
+                        status: 200, headers: ["content-type": "application/json"],
+                        body: Data("{\"messages\": [ oops".utf8)))
+            case .oversized(let bytes):
+                let body =
+                    Data("{\"pad\":\"".utf8) + Data(repeating: UInt8(ascii: "x"), count: max(0, bytes - 10))
+                    + Data("\"}".utf8)
+                return response(SandboxResponse(status: 200, headers: ["content-type": "application/json"], body: body))
+            }
+        }
+        var query: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: 1 << 20)
+        } catch {
+            return response(.error(413, "invalid_body", "Request body is larger than 1 MiB"))
+        }
+        let sandboxRequest = SandboxRequest(
+            method: request.method.rawValue, path: path, query: query, headers: headers,
+            body: Data(body.readableBytesView))
+        return response(nexus.handle(sandboxRequest))
+    }
+
+    private static func response(_ sandbox: SandboxResponse) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in sandbox.headers {
+            if let name = HTTPField.Name(name) { fields[name] = value }
+        }
+        return Response(
+            status: HTTPResponse.Status(code: sandbox.status), headers: fields,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: sandbox.body)))
+    }
+}
+
+public struct SandboxError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}

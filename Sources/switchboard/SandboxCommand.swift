@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import Sandbox
+
+extension Switchboard {
+    struct Sandbox: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "sandbox",
+            abstract: "Run local servers that speak the networks' protocols, for trying workflows safely.",
+            discussion: """
+                Starts a NexusMessaging server on 127.0.0.1 (nothing else can reach it), prints its URL and runs \
+                until interrupted (Ctrl-C, SIGTERM), then stops cleanly. State lives in memory and is gone when it \
+                stops. Point an account at it with `server: http://127.0.0.1:PORT`.
+
+                Example:
+                  switchboard sandbox --port 8787 &
+                  switchboard nexus create --server http://127.0.0.1:8787 --agent-id me
+                """
+        )
+
+        @Option(help: "The port to listen on (default: one the OS picks).") var port = 0
+        @Flag(help: "Print the URLs as JSON.") var json = false
+
+        func validate() throws {
+            guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+        }
+
+        func run() async throws {
+            let server: SandboxServer
+            do {
+                server = try await SandboxServer.start(nexus: NexusSandbox(), port: port)
+            } catch {
+                throw Failure.message(
+                    "cannot start the sandbox on 127.0.0.1:\(port): \(error)", hint: "pick another --port")
+            }
+            // Written unbuffered: a script reading the URL must see it while the server runs.
+            let line = json ? "{\"nexus\":\"\(server.url)\"}\n" : "nexus: \(server.url)\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
+            await Self.waitForTermination()
+            await server.stop()
+            FileHandle.standardError.write(Data("sandbox stopped\n".utf8))
+        }
+
+        /// Returns on SIGINT or SIGTERM (their default actions, which would kill the process, are turned off).
+        static func waitForTermination() async {
+            let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+            var sources: [any DispatchSourceSignal] = []
+            for signalNumber in [SIGINT, SIGTERM] {
+                signal(signalNumber, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signalNumber)
+                source.setEventHandler { continuation.yield(signalNumber) }
+                source.resume()
+                sources.append(source)
+            }
+            var iterator = stream.makeAsyncIterator()
+            _ = await iterator.next()
+            sources.forEach { $0.cancel() }
+        }
+    }
+}

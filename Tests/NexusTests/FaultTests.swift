@@ -1,0 +1,104 @@
+import Foundation
+import Nexus
+import Sandbox
+import Testing
+import Transport
+
+/// Each injected fault ends in a typed error: never a crash, never a hang.
+@Suite struct FaultTests {
+    @Test func eachFaultIsATypedError() async throws {
+        try await withSandbox { url, _, faults in
+            // A private HTTP client: the 429 backoff must not leak into other tests.
+            let alice = client(url, "alice", http: HTTPClient(connections: 2), timeout: 1)
+            let session = try await alice.createSession().sessionId
+            let path = "/v1/sessions/\(session)/messages"
+
+            faults.inject(.status(503), pathPrefix: path)
+            let unavailable = try #require(await networkError { try await alice.poll(session: session) })
+            #expect(unavailable.code == "internal_error")
+            #expect(unavailable.status == 503)
+            #expect(unavailable.isTransient)
+
+            faults.inject(.malformedJSON, pathPrefix: path)
+            #expect(await networkError { try await alice.poll(session: session) }?.code == "malformed_response")
+
+            faults.inject(.dropConnection, pathPrefix: path)
+            let dropped = try #require(await networkError { try await alice.poll(session: session) })
+            #expect(
+                ["CURLE_PARTIAL_FILE", "CURLE_RECV_ERROR", "CURLE_GOT_NOTHING"].contains(dropped.code), "\(dropped)")
+            #expect(dropped.isTransient)
+
+            faults.inject(.latency(3), pathPrefix: path)
+            let slow = try #require(await networkError { try await alice.poll(session: session) })
+            #expect(slow.code == "CURLE_OPERATION_TIMEDOUT")
+            #expect(slow.isTransient)
+
+            faults.inject(.oversized(bytes: 9 << 20), pathPrefix: path)
+            #expect(await networkError { try await alice.poll(session: session) }?.code == "response_too_large")
+
+            // After all that, the session still works.
+            #expect(try await alice.poll(session: session).messages.isEmpty)
+
+            faults.inject(.rateLimited(retryAfter: 30), pathPrefix: path)
+            let limited = try #require(await networkError { try await alice.poll(session: session) })
+            #expect(limited.code == "rate_limit_exceeded")
+            #expect(limited.retryAfter == 30)
+            #expect(limited.isTransient)
+            // Retry-After is honoured: the next call does not reach the server.
+            let held = try #require(await networkError { try await alice.status(session: session) })
+            #expect(held.code == "rate_limit_exceeded")
+            #expect((held.retryAfter ?? 0) > 25)
+        }
+    }
+
+    @Test func theSandboxRateLimitAnswers429WithRetryAfter() async throws {
+        try await withSandbox({ $0.rateLimit = 5 }) { url, _, _ in
+            let alice = client(url, "alice", http: HTTPClient(connections: 1))
+            let session = try await alice.createSession().sessionId
+            for _ in 0..<4 { _ = try await alice.status(session: session) }
+            let limited = try #require(await networkError { try await alice.status(session: session) })
+            #expect(limited.code == "rate_limit_exceeded")
+            #expect(limited.status == 429)
+            #expect((limited.retryAfter ?? 0) >= 1)
+        }
+    }
+}
+
+@Suite struct TransportTests {
+    @Test func plainHTTPGoesOnlyToLoopbackUnlessAllowed() async {
+        let http = HTTPClient(connections: 1)
+        for url in ["http://example.com/x", "http://127.0.0.1.nip.io/", "http://10.0.0.1/"] {
+            do {
+                _ = try await http.send(HTTPRequest(.get, url))
+                Issue.record("\(url) must be refused")
+            } catch {
+                #expect(error.kind == .insecureURL, "\(url)")
+            }
+        }
+        do {
+            _ = try await http.send(HTTPRequest(.get, "ftp://127.0.0.1/"))
+            Issue.record("ftp must be refused")
+        } catch {
+            #expect(error.kind == .invalidURL)
+        }
+    }
+
+    @Test func errorsNameTheOriginNeverThePathOrQuery() async throws {
+        // A port nothing listens on: bind one, note it, close it.
+        let probe = try await SandboxServer.start(nexus: NexusSandbox())
+        let port = probe.port
+        await probe.stop()
+        let http = HTTPClient(connections: 1)
+        do {
+            _ = try await http.send(
+                HTTPRequest(.get, "http://user:hunter2@127.0.0.1:\(port)/hooks/T000/secret-token?key=abc"))
+            Issue.record("nothing listens there")
+        } catch {
+            #expect(error.kind == .curl(.couldNotConnect))
+            #expect(error.isTransient)
+            let text = error.description
+            #expect(text.hasPrefix("http://127.0.0.1:\(port): CURLE_COULDNT_CONNECT"))
+            for secret in ["hunter2", "secret-token", "key=abc", "T000"] { #expect(!text.contains(secret), "\(text)") }
+        }
+    }
+}

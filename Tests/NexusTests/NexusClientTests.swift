@@ -1,0 +1,183 @@
+import Foundation
+import Nexus
+import Sandbox
+import Testing
+import Transport
+import Workflow
+
+/// Our client against the sandbox over real loopback HTTP: every endpoint, every error code.
+@Suite struct NexusClientTests {
+    @Test func aConversationFromCreateToLeave() async throws {
+        try await withSandbox({ $0.defaultMaxAgents = 3 }) { url, _, _ in
+            let aliceKeys = keyStore()
+            let alice = client(url, "alice", keys: aliceKeys)
+            let bob = client(url, "bob")
+            let created = try await alice.createSession(ttl: 600, greeting: "Hi, let's review Q3.")
+            #expect(created.creatorAgentId == "alice")
+            #expect(alice.sessionKey(created.sessionId) != nil)
+            let keyFile =
+                aliceKeys.directory + "/"
+                + (try FileManager.default.subpathsOfDirectory(atPath: aliceKeys.directory)
+                    .first { $0.hasSuffix("alice.key") }!)
+            #expect(try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? Int == 0o600)
+
+            let joined = try await bob.join(session: created.sessionId)
+            #expect(joined.agentsOnline == 2)
+            let status = try await bob.status(session: created.sessionId)
+            #expect(status.agents == ["alice", "bob"])
+            #expect(status.expiresAt != nil)
+
+            let first = try await bob.send(session: created.sessionId, text: "Report ready")
+            #expect(first.cursor == Cursor("1"))
+            let second = try await alice.send(session: created.sessionId, text: "thanks", json: ["type": "ack"])
+            #expect(second.cursor == Cursor("2"))
+
+            // No `after`: everything held, the greeting at cursor 0 included.
+            let all = try await alice.poll(session: created.sessionId, members: true)
+            #expect(all.messages.map(\.cursor.value) == ["0", "1", "2"])
+            #expect(all.messages[0].isSystem)
+            #expect(all.messages[1].verified)
+            #expect(all.messages[2].json == ["type": "ack"])
+            #expect(all.members?.map(\.agentId) == ["alice", "bob"])
+            // `after` is exclusive: after=0 skips the greeting.
+            #expect(
+                try await alice.poll(session: created.sessionId, after: Cursor("0")).messages.map(\.cursor.value) == [
+                    "1", "2",
+                ])
+            let none = try await alice.poll(session: created.sessionId, after: Cursor("2"))
+            #expect(none.messages.isEmpty)
+            #expect(none.resumeCursor == Cursor("2"))
+
+            let renewed = try await bob.renew(session: created.sessionId, ttl: 900)
+            #expect(renewed.ttl == 900)
+            try await bob.leave(session: created.sessionId)
+            #expect(bob.sessionKey(created.sessionId) == nil)
+            #expect(try await alice.status(session: created.sessionId).agents == ["alice"])
+        }
+    }
+
+    @Test func pairingCodesAreSingleUseAndExpire() async throws {
+        try await withSandbox { url, sandbox, _ in
+            let alice = client(url, "alice")
+            let session = try await alice.createSession().sessionId
+            let code = try await alice.pair(session: session)
+            #expect(code.code.split(separator: "-").count == 3)
+            #expect(try await alice.pairStatus(code: code.code) == "pending")
+            let bob = client(url, "bob")
+            let claimed = try await bob.claim(code: code.code.lowercased())
+            #expect(claimed.sessionId == session)
+            #expect(bob.sessionKey(session) != nil)
+            #expect(try await alice.pairStatus(code: code.code) == "claimed")
+            #expect(
+                await networkError { try await client(url, "carol").claim(code: code.code) }?.code
+                    == "code_expired_or_used")
+            #expect(await networkError { try await bob.claim(code: "NOPE-NOPE-00000") }?.code == "code_not_found")
+            #expect(await networkError { try await bob.pairStatus(code: "NOPE-NOPE-00000") }?.code == "code_not_found")
+            // Ten minutes later an unclaimed code has expired.
+            let late = try await alice.pair(session: session)
+            sandbox.clock.advance(by: 601)
+            _ = try await alice.renew(session: session)
+            #expect(try await alice.pairStatus(code: late.code) == "expired")
+            #expect(
+                await networkError { try await client(url, "dave").claim(code: late.code) }?.code
+                    == "code_expired_or_used")
+        }
+    }
+
+    @Test func everyDocumentedErrorCodeComesBackExactly() async throws {
+        try await withSandbox { url, sandbox, _ in
+            let alice = client(url, "alice")
+            let bob = client(url, "bob")
+            let carol = client(url, "carol")
+            let session = try await alice.createSession().sessionId
+            func code(_ body: () async throws -> some Any) async -> String? { await networkError(body)?.code }
+
+            #expect(await code { try await bob.poll(session: "0000", after: nil) } == "session_not_found")
+            #expect(await code { try await alice.createSession(ttl: 5) } == "invalid_request")
+            #expect(await code { try await alice.join(session: session) } == "agent_id_taken")
+            _ = try await bob.join(session: session)
+            #expect(await code { try await carol.join(session: session) } == "session_full")  // maxAgents 2
+            #expect(await code { try await carol.send(session: session, text: "x") } == "forbidden")
+            #expect(await code { try await carol.renew(session: session) } == "forbidden")
+            #expect(await code { try await carol.poll(session: session) } == "agent_not_in_session")
+            #expect(await code { try await alice.leave(session: session) } == "forbidden")  // the creator
+            #expect(await code { try await carol.leave(session: session) } == "missing_session_key")
+            #expect(await code { try await alice.pair(session: "0000") } == "session_not_found")
+
+            // A wrong stored key: send is refused with 403, leave with 401.
+            let forged = keyStore()
+            try forged.store("f00d", server: url, session: session, agent: "bob")
+            let impostor = client(url, "bob", keys: forged)
+            let sendError = await networkError { try await impostor.send(session: session, text: "x") }
+            #expect(sendError?.code == "invalid_session_key")
+            #expect(sendError?.status == 403)
+            let leaveError = await networkError { try await impostor.leave(session: session) }
+            #expect(leaveError?.code == "invalid_session_key")
+            #expect(leaveError?.status == 401)
+            try forged.store("f00d", server: url, session: session, agent: "zed")
+            #expect(
+                await code { try await client(url, "zed", keys: forged).leave(session: session) } == "agent_not_found")
+
+            // Expiry: a session idle past its TTL is gone for everyone.
+            sandbox.clock.advance(by: 3661)
+            let gone = await networkError { try await alice.status(session: session) }
+            #expect(gone?.code == "session_not_found")
+            #expect(gone?.isTransient == false)
+        }
+    }
+
+    @Test func jsonFallsBackToTextWithoutTheCapabilityAndStrictRefuses() async throws {
+        try await withSandbox({ $0.messageFormats = nil }) { url, _, _ in
+            let alice = client(url, "alice")
+            let session = try await alice.createSession().sessionId
+            #expect(try await alice.health(refresh: true).supportsJSON == false)
+            _ = try await alice.send(session: session, text: "Report", json: ["quarter": "Q3"])
+            let polled = try await alice.poll(session: session)
+            #expect(polled.messages.last?.text == "Report {\"quarter\":\"Q3\"}")
+            #expect(polled.messages.last?.json == nil)
+            let strict = await networkError { try await alice.send(session: session, json: ["a": 1], strict: true) }
+            #expect(strict?.code == "json_unsupported")
+            #expect(try await alice.poll(session: session).messages.count == 1)
+        }
+    }
+
+    @Test func statusDecodesAgentsAsObjectsToo() async throws {
+        try await withSandbox({ $0.agentsAsObjects = true }) { url, _, _ in
+            let alice = client(url, "alice")
+            let session = try await alice.createSession().sessionId
+            #expect(try await alice.status(session: session).agents == ["alice"])
+        }
+    }
+
+    @Test func cursorsCompareAsNumbersAndARestartIsNoticed() async throws {
+        #expect(Cursor("9") < Cursor("10"))
+        #expect([Cursor("10"), Cursor("9"), Cursor("100")].max() == Cursor("100"))
+        try await withSandbox { url, sandbox, _ in
+            let alice = client(url, "alice")
+            let session = try await alice.createSession(greeting: "hello").sessionId
+            for index in 1...11 { _ = try await alice.send(session: session, text: "m\(index)") }
+            let polled = try await alice.poll(session: session, after: Cursor("9"))
+            #expect(polled.messages.map(\.cursor.value) == ["10", "11"])
+            // A huge `after` returns nothing (and members, as the ops script uses it).
+            let huge = try await alice.poll(session: session, after: Cursor("999999999"), members: true)
+            #expect(huge.messages.isEmpty)
+            #expect(huge.members?.count == 1)
+            // The server restarts: messages are gone, cursors go on.
+            sandbox.restart()
+            #expect(try await alice.poll(session: session).messages.isEmpty)
+            let next = try await alice.send(session: session, text: "after restart")
+            #expect(next.cursor == Cursor("12"))
+        }
+    }
+
+    @Test func redactionAndVerificationAreVisible() async throws {
+        try await withSandbox { url, _, _ in
+            let alice = client(url, "alice")
+            let session = try await alice.createSession().sessionId
+            _ = try await alice.send(session: session, text: "key AKIAABCDEFGHIJKLMNOP and password: hunter2")
+            let message = try #require(try await alice.poll(session: session).messages.last)
+            #expect(message.text == "key [REDACTED:aws_key] and [REDACTED:password]")
+            #expect(message.verified)
+        }
+    }
+}
