@@ -2,11 +2,12 @@
 SWIFT ?= swift
 BIN = .build/debug/switchboard
 
-.PHONY: run test build lint bench bench-journal deps clean
+.PHONY: run test build lint bench bench-journal bench-nexus deps clean
 
-## run: build switchboard and run its main job on the embedded default (today: validate the shipped examples)
+## run: build switchboard and run its main job on the embedded default: the examples checked, then a
+## conversation through the sandbox servers
 run: deps build
-	$(BIN) validate .
+	scripts/demo
 
 ## test: every test suite, then the format lint
 test: deps
@@ -27,6 +28,10 @@ bench: deps
 ## bench-journal: the journal's tick-shaped process and insert rates, with a release build
 bench-journal: deps
 	scripts/bench-journal
+
+## bench-nexus: 200 Nexus polls through NexusClient against a loop of curl + jq, on the sandbox
+bench-nexus: deps
+	scripts/bench-nexus
 
 deps:
 	@scripts/bootstrap

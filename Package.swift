@@ -67,6 +67,10 @@ let package = Package(
             path: "Benchmarks/journal-harness",
             swiftSettings: strictness
         ),
+        // Polls many sessions through NexusClient, for scripts/bench-nexus.
+        .executableTarget(
+            name: "nexus-bench", dependencies: ["Nexus", "Transport"], path: "Benchmarks/nexus-bench",
+            swiftSettings: strictness),
         .executableTarget(
             name: "switchboard",
             dependencies: [

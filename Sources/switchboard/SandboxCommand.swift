@@ -19,16 +19,21 @@ extension Switchboard {
         )
 
         @Option(help: "The port to listen on (default: one the OS picks).") var port = 0
+        @Option(help: "Requests a client may make per minute, as messaging.md allows (0: no limit).") var rateLimit =
+            100
         @Flag(help: "Print the URLs as JSON.") var json = false
 
         func validate() throws {
             guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+            guard rateLimit >= 0 else { throw ValidationError("--rate-limit must be 0 or more") }
         }
 
         func run() async throws {
             let server: SandboxServer
             do {
-                server = try await SandboxServer.start(nexus: NexusSandbox(), port: port)
+                var options = NexusSandbox.Options()
+                options.rateLimit = rateLimit == 0 ? nil : rateLimit
+                server = try await SandboxServer.start(nexus: NexusSandbox(options: options), port: port)
             } catch {
                 throw Failure.message(
                     "cannot start the sandbox on 127.0.0.1:\(port): \(error)", hint: "pick another --port")
