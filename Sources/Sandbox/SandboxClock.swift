@@ -81,6 +81,8 @@ public enum SandboxFault: Sendable, Equatable {
     case latency(TimeInterval)
     /// Answer with this status and the `internal_error` envelope.
     case status(Int)
+    /// Answer with this status and an HTML page, as a proxy or load balancer in front of the server would.
+    case proxyPage(Int)
     /// 429 `rate_limit_exceeded` with `Retry-After`.
     case rateLimited(retryAfter: Int)
     /// Close the connection half-way through the body.

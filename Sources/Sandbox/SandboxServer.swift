@@ -65,6 +65,11 @@ public final class SandboxServer: Sendable {
             case .latency(let seconds): try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
             case .status(let code):
                 return response(.error(code, "internal_error", "injected failure (sandbox fault plan)"))
+            case .proxyPage(let code):
+                return response(
+                    SandboxResponse(
+                        status: code, headers: ["content-type": "text/html"],
+                        body: Data("<html><body><h1>\(code) Bad Gateway</h1></body></html>".utf8)))
             case .rateLimited(let retryAfter):
                 var limited = SandboxResponse.error(429, "rate_limit_exceeded", "Too many requests, retry later")
                 limited.headers["retry-after"] = String(retryAfter)

@@ -19,6 +19,12 @@ import Transport
             #expect(unavailable.status == 503)
             #expect(unavailable.isTransient)
 
+            faults.inject(.proxyPage(502), pathPrefix: path)
+            let proxy = try #require(await networkError { try await alice.poll(session: session) })
+            #expect(proxy.code == "non_json_response")
+            #expect(proxy.status == 502)
+            #expect(proxy.isTransient)
+
             faults.inject(.malformedJSON, pathPrefix: path)
             #expect(await networkError { try await alice.poll(session: session) }?.code == "malformed_response")
 
