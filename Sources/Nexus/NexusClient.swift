@@ -46,41 +46,61 @@ public final class NexusClient: Sendable {
         if let ttl { body["ttl"] = .number(Double(ttl)) }
         if let maxAgents { body["maxAgents"] = .number(Double(maxAgents)) }
         if let greeting { body["greeting"] = .string(greeting) }
-        if asCreator { body["creatorAgentId"] = .string(agentID) }
+        if asCreator {
+            body["creatorAgentId"] = .string(agentID)
+            try checkKeyStore()
+        }
         let created: CreatedSession = try await call(.put, "/v1/sessions", body: .object(body))
         if let key = created.sessionKey { try storeKey(key, session: created.sessionId) }
         return created
     }
 
     public func status(session: String) async throws(NetworkError) -> SessionStatus {
-        try await call(.get, "/v1/sessions/\(Self.segment(session))", timeout: 3)
+        try await call(.get, "/v1/sessions/\(Self.segment(session))", endpoint: "/v1/sessions/:id", timeout: 3)
     }
 
     /// Joins and stores the session key. `agent_id_taken` means this id is already a member (§8).
     public func join(session: String) async throws(NetworkError) -> JoinResult {
-        let result: JoinResult = try await call(.post, "/v1/sessions/\(Self.segment(session))/join", agent: true)
+        try checkKeyStore()
+        let result: JoinResult = try await call(
+            .post, "/v1/sessions/\(Self.segment(session))/join", endpoint: "/v1/sessions/:id/join", agent: true)
         if let key = result.sessionKey { try storeKey(key, session: session) }
         return result
     }
 
-    /// Leaves; succeeds only on `ok: true` (§8), then forgets the key.
-    public func leave(session: String) async throws(NetworkError) {
-        let key = sessionKey(session)
-        let result: LeaveResult = try await call(
-            .delete, "/v1/sessions/\(Self.segment(session))/agents/\(Self.segment(agentID))", agent: true,
-            sessionKey: key)
+    public enum LeaveOutcome: Sendable, Equatable {
+        case left
+        /// The session or the membership was already gone (this code); the key is forgotten all the same,
+        /// as the official CLI does (nexus.md §9.6).
+        case alreadyGone(String)
+    }
+
+    /// Leaves; succeeds on `ok: true` (§8), then forgets the key.
+    public func leave(session: String) async throws(NetworkError) -> LeaveOutcome {
+        let result: LeaveResult
+        do {
+            result = try await call(
+                .delete, "/v1/sessions/\(Self.segment(session))/agents/\(Self.segment(agentID))",
+                endpoint: "/v1/sessions/:id/agents/:agentId", agent: true, sessionKey: sessionKey(session))
+        } catch  where ["session_not_found", "agent_not_found"].contains(error.code) {
+            keys?.remove(server: server, session: session, agent: agentID)
+            return .alreadyGone(error.code)
+        }
         guard result.ok == true else {
             throw NetworkError(
                 network: "nexus", code: "unexpected_response", message: "leave did not answer ok: true",
                 isTransient: false)
         }
         keys?.remove(server: server, session: session, agent: agentID)
+        return .left
     }
 
     /// Restarts the sliding TTL. Always sends a JSON body (`{}` at least): an empty one broke the server (§3.7).
     public func renew(session: String, ttl: Int? = nil) async throws(NetworkError) -> RenewResult {
         let body: Value = ttl.map { .object(["ttl": .number(Double($0))]) } ?? .object([:])
-        return try await call(.post, "/v1/sessions/\(Self.segment(session))/renew", agent: true, body: body)
+        return try await call(
+            .post, "/v1/sessions/\(Self.segment(session))/renew", endpoint: "/v1/sessions/:id/renew", agent: true,
+            body: body)
     }
 
     // MARK: - Messages
@@ -113,8 +133,8 @@ public final class NexusClient: Sendable {
             body["text"] = .string(text)
         }
         return try await call(
-            .post, "/v1/sessions/\(Self.segment(session))/messages", agent: true, sessionKey: sessionKey(session),
-            body: .object(body))
+            .post, "/v1/sessions/\(Self.segment(session))/messages", endpoint: "/v1/sessions/:id/messages", agent: true,
+            sessionKey: sessionKey(session), body: .object(body))
     }
 
     /// Messages after `after` (exclusive). Nil replays everything still held, the greeting at cursor 0
@@ -128,7 +148,9 @@ public final class NexusClient: Sendable {
         if let after { query.append("after=\(Self.segment(after.value))") }
         if members { query.append("members=true") }
         let suffix = query.isEmpty ? "" : "?" + query.joined(separator: "&")
-        return try await call(.get, "/v1/sessions/\(Self.segment(session))/messages\(suffix)", agent: true)
+        return try await call(
+            .get, "/v1/sessions/\(Self.segment(session))/messages\(suffix)", endpoint: "/v1/sessions/:id/messages",
+            agent: true)
     }
 
     // MARK: - Pairing
@@ -139,14 +161,17 @@ public final class NexusClient: Sendable {
 
     /// Claims a pairing code: joins its session and stores the key.
     public func claim(code: String) async throws(NetworkError) -> ClaimResult {
-        let result: ClaimResult = try await call(.post, "/v1/pair/\(Self.segment(code))/claim", agent: true)
+        try checkKeyStore()
+        let result: ClaimResult = try await call(
+            .post, "/v1/pair/\(Self.segment(code))/claim", endpoint: "/v1/pair/:code/claim", agent: true)
         if let key = result.sessionKey { try storeKey(key, session: result.sessionId) }
         return result
     }
 
     /// `pending`, `claimed` or `expired`.
     public func pairStatus(code: String) async throws(NetworkError) -> String {
-        let status: PairStatus = try await call(.get, "/v1/pair/\(Self.segment(code))/status", timeout: 3)
+        let status: PairStatus = try await call(
+            .get, "/v1/pair/\(Self.segment(code))/status", endpoint: "/v1/pair/:code/status", timeout: 3)
         return status.state
     }
 
@@ -156,14 +181,25 @@ public final class NexusClient: Sendable {
         keys?.key(server: server, session: session, agent: agentID)
     }
 
+    private func checkKeyStore() throws(NetworkError) {
+        do {
+            try keys?.checkWritable()
+        } catch {
+            throw NetworkError(
+                network: "nexus", code: "key_store_unwritable",
+                message: "session keys cannot be saved in \(keys?.directory ?? "?"); nothing was sent",
+                isTransient: false)
+        }
+    }
+
+    /// After the server issued a key: if it cannot be saved, say which session it was for (never the key).
     private func storeKey(_ key: String, session: String) throws(NetworkError) {
         do {
             try keys?.store(key, server: server, session: session, agent: agentID)
         } catch {
             throw NetworkError(
                 network: "nexus", code: "key_store_failed",
-                message:
-                    "could not save the session key under \(keys?.directory ?? "?"): \(error.localizedDescription)",
+                message: "joined session \(session), but its key could not be saved in the key store",
                 isTransient: false)
         }
     }
@@ -176,9 +212,10 @@ public final class NexusClient: Sendable {
 
     private static let decoder = JSONDecoder()
 
+    /// `endpoint` names the route in messages (`/v1/sessions/:id`): ids and codes never reach an error text.
     private func call<Result: Decodable>(
-        _ method: HTTPRequest.Method, _ path: String, agent: Bool = false, sessionKey: String? = nil,
-        body: Value? = nil, timeout: TimeInterval? = nil
+        _ method: HTTPRequest.Method, _ path: String, endpoint: String? = nil, agent: Bool = false,
+        sessionKey: String? = nil, body: Value? = nil, timeout: TimeInterval? = nil
     ) async throws(NetworkError) -> Result {
         var headers: [(name: String, value: String)] = [("Accept", "application/json")]
         if agent { headers.append(("X-Agent-Id", agentID)) }
@@ -200,7 +237,7 @@ public final class NexusClient: Sendable {
             throw NetworkError(
                 network: "nexus", code: "malformed_response",
                 message:
-                    "the server's \(response.status) answer to \(method.rawValue) \(path.split(separator: "?")[0]) is not the documented JSON",
+                    "the server's \(response.status) answer to \(method.rawValue) \(endpoint ?? path) is not the documented JSON",
                 status: response.status, isTransient: true)
         }
     }

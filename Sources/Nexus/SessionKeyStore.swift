@@ -15,13 +15,15 @@ public struct SessionKeyStore: Sendable {
     }
 
     func path(server: String, session: String, agent: String) -> String {
-        // File-name-safe forms: the origin with anything but letters, digits, '.', '-' turned to '_'.
+        // File-name-safe forms: anything but letters, digits and '-' becomes '_', so no part can be "." or ".."
+        // (a hostile server's session id) and climb out of the store.
         func safe(_ text: String) -> String {
-            String(
+            let mapped = String(
                 text.unicodeScalars.map {
-                    $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "." || $0 == "-")
+                    $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-")
                         ? Character($0) : "_"
                 })
+            return mapped.isEmpty ? "_" : mapped
         }
         return [directory, safe(server), safe(session), safe(agent) + ".key"].joined(separator: "/")
     }
@@ -50,6 +52,18 @@ public struct SessionKeyStore: Sendable {
             unlink(temporary)
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file])
         }
+    }
+
+    /// Checks, before anything is asked of a server, that a key could be stored: a session whose key is lost
+    /// can never be left nor written to verified (nexus.md §8).
+    public func checkWritable() throws {
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let probe = directory + "/.probe-\(UUID().uuidString)"
+        let descriptor = open(probe, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw CocoaError(.fileWriteNoPermission) }
+        close(descriptor)
+        unlink(probe)
     }
 
     public func remove(server: String, session: String, agent: String) {

@@ -34,8 +34,13 @@ public final class NexusSandbox: @unchecked Sendable {
         public var redaction = true
         /// §7 leave: check the key before membership (the CLI expects evicted agents to get 401).
         public var leaveChecksKeyFirst = false
-        /// Where pairing URLs point (`<base>/p/CODE`).
+        /// Where pairing URLs point (`<base>/p/CODE`); ``SandboxServer`` sets it to its own address.
         public var publicBase = "http://127.0.0.1"
+        /// Limits that keep a sandbox bounded whatever clients send (nexus.md documents none).
+        public var maximumMessageBytes = 64 << 10
+        public var maximumMessagesPerSession = 10_000
+        public var maximumSessions = 10_000
+        public var maximumCodes = 10_000
 
         public init() {}
     }
@@ -51,6 +56,7 @@ public final class NexusSandbox: @unchecked Sendable {
     private var sessions: [String: Session] = [:]
     private var codes: [String: Code] = [:]
     private var requestTimes: [String: [Date]] = [:]
+    private var nextSweep = Date.distantPast
     private let started: Date
 
     struct Member {
@@ -173,13 +179,24 @@ public final class NexusSandbox: @unchecked Sendable {
 
     // MARK: - Common checks (§7 order: rate limit → session → X-Agent-Id → body → schema)
 
+    /// Drops expired sessions (and codes a day past expiry, kept for `status`), at most once a second of
+    /// sandbox time; between sweeps, lookups check expiry themselves.
     private func expire(now: Date) {
+        guard now >= nextSweep else { return }
+        nextSweep = now.addingTimeInterval(1)
         sessions = sessions.filter { $0.value.expiresAt > now }
-        codes = codes.filter { $0.value.expiresAt > now.addingTimeInterval(-86_400) }  // keep expired a day, for status
+        codes = codes.filter { $0.value.expiresAt > now.addingTimeInterval(-86_400) }
+        requestTimes = requestTimes.filter { !($0.value.last.map { now.timeIntervalSince($0) >= 60 } ?? true) }
+    }
+
+    /// A session that exists and has not expired.
+    private func live(_ id: String, now: Date) -> Session? {
+        guard let session = sessions[id], session.expiresAt > now else { return nil }
+        return session
     }
 
     private func rateLimit(_ client: String, now: Date) -> SandboxResponse? {
-        guard let limit = storedOptions.rateLimit else { return nil }
+        guard let limit = storedOptions.rateLimit, limit > 0 else { return nil }
         var times = (requestTimes[client] ?? []).filter { now.timeIntervalSince($0) < 60 }
         defer { requestTimes[client] = times }
         guard times.count < limit else {
@@ -212,12 +229,22 @@ public final class NexusSandbox: @unchecked Sendable {
             }
     }
 
-    /// An empty body is `{}`; anything else must be a JSON object.
-    private func body(_ request: SandboxRequest, emptyAllowed: Bool = true) -> Result<[String: Value], SandboxResponse>
+    /// An empty body is `{}` where allowed; otherwise it fails schema validation (`invalid_request`), or is a
+    /// parse error (`invalid_body`) where old servers treated it so (renew, §3.7). A non-empty body must be
+    /// a JSON object.
+    private func body(
+        _ request: SandboxRequest, emptyAllowed: Bool = true, emptyIsParseError: Bool = false
+    )
+        -> Result<[String: Value], SandboxResponse>
     {
         if request.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-            return emptyAllowed
-                ? .success([:]) : .failure(.error(400, "invalid_body", "Request body must be valid JSON"))
+            if emptyAllowed { return .success([:]) }
+            return .failure(
+                emptyIsParseError
+                    ? .error(400, "invalid_body", "Request body must be valid JSON")
+                    : .error(
+                        400, "invalid_request", "Validation failed",
+                        details: [["path": [], "message": "a JSON body is required"]]))
         }
         guard let text = String(data: request.body, encoding: .utf8), let value = try? JSONText.decode(text) else {
             return .failure(.error(400, "invalid_body", "Request body must be valid JSON"))
@@ -281,6 +308,9 @@ public final class NexusSandbox: @unchecked Sendable {
             guard case .string(let text) = raw else { return invalid("greeting", "must be a string") }
             greeting = text
         }
+        guard sessions.count < options.maximumSessions else {
+            return .error(503, "internal_error", "the sandbox holds \(options.maximumSessions) sessions, its limit")
+        }
         let ttlValue = ttl ?? options.defaultTTL
         var session = Session(
             id: Self.hex(24), ttl: ttlValue, maxAgents: maxAgents ?? options.defaultMaxAgents, creatorAgentId: creator,
@@ -306,7 +336,7 @@ public final class NexusSandbox: @unchecked Sendable {
     }
 
     private func status(_ id: String, now: Date) -> SandboxResponse {
-        guard let session = sessions[id] else { return sessionNotFound() }
+        guard let session = live(id, now: now) else { return sessionNotFound() }
         let agents: [Value] =
             storedOptions.agentsAsObjects
             ? session.members.map { ["agentId": .string($0.agentId), "joinedAt": .string(Self.iso($0.joinedAt))] }
@@ -327,7 +357,7 @@ public final class NexusSandbox: @unchecked Sendable {
 
     /// Adds a member: `agent_id_taken`, then `session_full` (§7).
     private func admit(_ agent: String, to id: String, now: Date) -> Result<Member, SandboxResponse> {
-        guard var session = sessions[id] else { return .failure(sessionNotFound()) }
+        guard var session = live(id, now: now) else { return .failure(sessionNotFound()) }
         if session.member(agent) != nil {
             return .failure(.error(409, "agent_id_taken", "Agent ID already in session"))
         }
@@ -349,7 +379,7 @@ public final class NexusSandbox: @unchecked Sendable {
     }
 
     private func join(_ id: String, _ request: SandboxRequest, now: Date) -> SandboxResponse {
-        guard sessions[id] != nil else { return sessionNotFound() }
+        guard live(id, now: now) != nil else { return sessionNotFound() }
         let agent: String
         switch agentID(request) {
         case .failure(let response): return response
@@ -368,7 +398,7 @@ public final class NexusSandbox: @unchecked Sendable {
     }
 
     private func leave(_ id: String, agent pathAgent: String, _ request: SandboxRequest, now: Date) -> SandboxResponse {
-        guard var session = sessions[id] else { return sessionNotFound() }
+        guard var session = live(id, now: now) else { return sessionNotFound() }
         let agent: String
         switch agentID(request) {
         case .failure(let response): return response
@@ -397,13 +427,13 @@ public final class NexusSandbox: @unchecked Sendable {
     }
 
     private func renew(_ id: String, _ request: SandboxRequest, now: Date) -> SandboxResponse {
-        guard var session = sessions[id] else { return sessionNotFound() }
+        guard var session = live(id, now: now) else { return sessionNotFound() }
         let agent: String
         switch agentID(request) {
         case .failure(let response): return response
         case .success(let value): agent = value
         }
-        let parsed = body(request, emptyAllowed: !storedOptions.renewRejectsEmptyBody)
+        let parsed = body(request, emptyAllowed: !storedOptions.renewRejectsEmptyBody, emptyIsParseError: true)
         guard case .success(let body) = parsed else { return parsed.failureValue! }
         let ttlResult = integer(body, "ttl", in: storedOptions.minimumTTL...storedOptions.maximumTTL)
         guard case .success(let ttl) = ttlResult else { return ttlResult.failureValue! }
@@ -421,7 +451,7 @@ public final class NexusSandbox: @unchecked Sendable {
     }
 
     private func send(_ id: String, _ request: SandboxRequest, now: Date) -> SandboxResponse {
-        guard var session = sessions[id] else { return sessionNotFound() }
+        guard var session = live(id, now: now) else { return sessionNotFound() }
         let agent: String
         switch agentID(request) {
         case .failure(let response): return response
@@ -434,6 +464,11 @@ public final class NexusSandbox: @unchecked Sendable {
         if let raw = body["text"], raw != .null {
             guard case .string(let value) = raw else { return invalid("text", "must be a string") }
             text = value
+        }
+        let limit = storedOptions.maximumMessageBytes
+        if (text?.utf8.count ?? 0) > limit { return invalid("text", "must be at most \(limit) bytes") }
+        if let json, JSONText.encode(json).utf8.count > limit {
+            return invalid("json", "must be at most \(limit) bytes")
         }
         let jsonAllowed = storedOptions.messageFormats?.contains("json") ?? false
         if json != nil, !jsonAllowed { return invalid("json", "unrecognized key: this server accepts text only") }
@@ -457,6 +492,10 @@ public final class NexusSandbox: @unchecked Sendable {
             cursor: session.nextCursor, verified: verified, expiresAt: session.expiresAt)
         session.nextCursor += 1
         session.messages.append(message)
+        // Memory stays bounded: the oldest messages go first, as if they had expired.
+        if session.messages.count > storedOptions.maximumMessagesPerSession {
+            session.messages.removeFirst(session.messages.count - storedOptions.maximumMessagesPerSession)
+        }
         sessions[id] = session
         return .json(
             201,
@@ -467,7 +506,7 @@ public final class NexusSandbox: @unchecked Sendable {
     }
 
     private func poll(_ id: String, _ request: SandboxRequest, now: Date) -> SandboxResponse {
-        guard var session = sessions[id] else { return sessionNotFound() }
+        guard var session = live(id, now: now) else { return sessionNotFound() }
         let agent: String
         switch agentID(request) {
         case .failure(let response): return response
@@ -512,12 +551,16 @@ public final class NexusSandbox: @unchecked Sendable {
         return .json(200, .object(object))
     }
 
-    static let words = [
-        "AMBER", "BRISK", "CEDAR", "DELTA", "EMBER", "FOCAL", "GLADE", "HAVEN", "IVORY", "JOLLY", "KARMA", "LUNAR",
-        "MAPLE",
-        "NOBLE", "OCEAN", "PEARL", "QUILL", "RAVEN", "SOLAR", "TIGER", "ULTRA", "VIVID", "WALTZ", "XENON", "YODEL",
-        "ZEBRA",
-    ]
+    /// 256 pronounceable words (16 × 16 syllables): two words and five of 36 characters make about 42 bits,
+    /// above the 40 nexus.md §6 asks for.
+    public static let words: [String] = {
+        let starts = ["BA", "DE", "FI", "GO", "KU", "LA", "ME", "NI", "PO", "RU", "SA", "TE", "VI", "ZO", "MA", "RO"]
+        let ends = [
+            "LA", "RON", "MIS", "TAK", "VEN", "DOR", "NIX", "PAL", "SUM", "KEL", "BRO", "ZEN", "FAR", "TIL", "GUS",
+            "HAN",
+        ]
+        return starts.flatMap { start in ends.map { start + $0 } }
+    }()
 
     private func pair(_ request: SandboxRequest, now: Date) -> SandboxResponse {
         let parsed = body(request, emptyAllowed: false)
@@ -525,7 +568,11 @@ public final class NexusSandbox: @unchecked Sendable {
         guard case .string(let sessionId)? = body["sessionId"], !sessionId.isEmpty else {
             return invalid("sessionId", "is required")
         }
-        guard sessions[sessionId] != nil else { return sessionNotFound() }
+        guard live(sessionId, now: now) != nil else { return sessionNotFound() }
+        guard codes.count < storedOptions.maximumCodes else {
+            return .error(
+                503, "internal_error", "the sandbox holds \(storedOptions.maximumCodes) pairing codes, its limit")
+        }
         var code: String
         repeat {
             let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
@@ -576,7 +623,10 @@ public final class NexusSandbox: @unchecked Sendable {
     static let redactions: [(pattern: String, type: String)] = [
         (#"sk-[A-Za-z0-9_-]{20,}"#, "openai_key"), (#"AKIA[0-9A-Z]{16}"#, "aws_key"),
         (#"gh[pousr]_[A-Za-z0-9]{36}"#, "github_token"),
-        (#"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"#, "private_key"),
+        (
+            #"-----BEGIN [A-Z ]{0,32}PRIVATE KEY-----[\s\S]{0,8192}?-----END [A-Z ]{0,32}PRIVATE KEY-----"#,
+            "private_key"
+        ),
         (#"Bearer [A-Za-z0-9._~+/=-]+"#, "bearer_token"), (#"password\s*[:=]\s*\S+"#, "password"),
     ]
 
@@ -592,10 +642,15 @@ public final class NexusSandbox: @unchecked Sendable {
         (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
     }
 
-    static func iso(_ date: Date) -> String {
+    /// Used under the sandbox's lock only.
+    nonisolated(unsafe) private static let isoFormatter: ISO8601DateFormatter = {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        return formatter
+    }()
+
+    static func iso(_ date: Date) -> String {
+        isoFormatter.string(from: date)
     }
 }
 

@@ -44,7 +44,9 @@ public final class SandboxServer: Sendable {
             _ = await task.result
             throw SandboxError(message: "the sandbox could not listen on \(host):\(port)")
         }
-        return SandboxServer(url: "http://\(host):\(bound)", port: bound, task: task)
+        let url = "http://\(host):\(bound)"
+        if nexus.options.publicBase == NexusSandbox.Options().publicBase { nexus.options.publicBase = url }
+        return SandboxServer(url: url, port: bound, task: task)
     }
 
     /// Stops listening and waits until the server has shut down.

@@ -5,7 +5,8 @@ internal import Foundation
 /// Used by one request at a time: the pool hands it out exclusively.
 final class EasyHandle: @unchecked Sendable {
     private let handle: UnsafeMutableRawPointer
-    private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    /// libcurl writes error details here during the transfer: memory that stays put for the handle's life.
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
     /// The body and headers of the response being received, and the cap on the body.
     final class Sink {
@@ -22,6 +23,7 @@ final class EasyHandle: @unchecked Sendable {
 
     deinit {
         curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
     }
 
     private static let writeCallback: ccurl_write_cb = { pointer, size, count, context in
@@ -100,9 +102,11 @@ final class EasyHandle: @unchecked Sendable {
         set(ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, context))
         set(ccurl_setopt_header_function(handle, Self.headerCallback))
         set(ccurl_setopt_pointer(handle, CURLOPT_HEADERDATA, context))
-        errorBuffer.withUnsafeMutableBufferPointer { buffer in
-            buffer[0] = 0
-            set(ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress))
+        errorBuffer[0] = 0
+        set(ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
+        // Loopback never goes through a proxy: plain http to 127.0.0.1 must not leave the machine.
+        if let host = URLComponents(string: request.url)?.host, URLOrigin.isLoopback(host) {
+            set(ccurl_setopt_string(handle, CURLOPT_NOPROXY, "*"))
         }
         guard setup == CURLE_OK else {
             throw TransportError(
@@ -115,7 +119,7 @@ final class EasyHandle: @unchecked Sendable {
         }
         guard result == CURLE_OK else {
             let code = CurlCode(rawValue: Int32(result.rawValue))
-            let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            let detail = String(cString: errorBuffer)
             throw TransportError(.curl(code), origin: origin, detail: detail.isEmpty ? code.description : detail)
         }
         var status = 0

@@ -63,8 +63,9 @@ actor HandlePool {
     func acquire() async -> EasyHandle? {
         if let handle = free.popLast() { return handle }
         if created < limit {
+            guard let handle = EasyHandle() else { return nil }  // the slot stays free for a later try
             created += 1
-            return EasyHandle()
+            return handle
         }
         return await withCheckedContinuation { waiters.append($0) }
     }

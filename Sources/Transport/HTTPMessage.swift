@@ -40,15 +40,16 @@ public struct HTTPResponse: Sendable {
         self.body = body
     }
 
-    /// `Retry-After` in seconds (a number, or an HTTP date turned into the time until it).
+    /// `Retry-After` in seconds (a number, or an HTTP date turned into the time until it), at most an hour:
+    /// a hostile or broken server cannot block a client for longer, nor send it infinity.
     public func retryAfter(now: Date = Date()) -> TimeInterval? {
         guard let value = headers["retry-after"]?.trimmingCharacters(in: .whitespaces) else { return nil }
-        if let seconds = TimeInterval(value) { return max(0, seconds) }
+        if let seconds = TimeInterval(value) { return seconds.isFinite ? min(3600, max(0, seconds)) : nil }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return formatter.date(from: value).map { max(0, $0.timeIntervalSince(now)) }
+        return formatter.date(from: value).map { min(3600, max(0, $0.timeIntervalSince(now))) }
     }
 }
 

@@ -33,7 +33,9 @@ struct NexusOptions: ParsableArguments {
     @Flag(help: "Allow plain http to a host that is not loopback.") var insecure = false
     @Flag(help: "Print the server's JSON answer.") var json = false
 
-    func client() throws -> NexusClient {
+    /// The client for the chosen server and agent. `needsAgent: false` for the public endpoints (health,
+    /// status, pair, pair-status). An account's `insecure` applies only to the account's own server.
+    func client(needsAgent: Bool = true) throws -> NexusClient {
         var server = server
         var agentID = agentID
         var insecure = insecure
@@ -56,12 +58,13 @@ struct NexusOptions: ParsableArguments {
                 chosen = accounts.count == 1 ? accounts[0] : nil
             }
             if let (_, settings) = chosen {
-                server = server ?? settings.server?.value
+                let accountServer = settings.server?.value ?? Account.Nexus.defaultServer
+                if server == nil || server == accountServer { insecure = insecure || settings.insecure }
+                server = server ?? accountServer
                 agentID = agentID ?? settings.agentID.value
-                insecure = insecure || settings.insecure
             }
         }
-        guard let agentID else {
+        guard let agentID = agentID ?? (needsAgent ? nil : "") else {
             throw Failure.message(
                 "which agent? pass --agent-id, or --account with a nexus account of the workspace", hint: nil)
         }
@@ -70,19 +73,33 @@ struct NexusOptions: ParsableArguments {
             keys: SessionKeyStore.workspace(workspace))
     }
 
+    struct ErrorOutput: Encodable {
+        var error: String
+        var message: String
+        var status: Int?
+
+        enum Keys: String, CodingKey { case error, message, status }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(error, forKey: .error)
+            try container.encode(message, forKey: .message)
+            try container.encode(status, forKey: .status)  // null when there was no HTTP status
+        }
+    }
+
     /// Runs a call, printing its result as JSON or as text, and a failure as the server's code.
     func perform<Result: Encodable>(
-        _ body: (NexusClient) async throws(NetworkError) -> Result, text: (Result) -> String
+        needsAgent: Bool = true, _ body: (NexusClient) async throws(NetworkError) -> Result, text: (Result) -> String
     ) async throws {
-        let client = try client()
+        let client = try client(needsAgent: needsAgent)
         let result: Result
         do {
             result = try await body(client)
         } catch {
             if json {
                 try JSONOutput.print(
-                    ["error": error.code, "message": error.message, "status": error.status.map(String.init) ?? ""],
-                    snakeCase: false)
+                    ErrorOutput(error: error.code, message: error.message, status: error.status), snakeCase: false)
             }
             throw Failure.message("\(error)", hint: Self.hint(for: error.code))
         }
@@ -97,7 +114,8 @@ struct NexusOptions: ParsableArguments {
         switch code {
         case "session_not_found": "sessions expire when idle for their TTL; create a new one"
         case "agent_id_taken": "this id is already a member; use its stored key, or another --agent-id"
-        case "forbidden", "agent_not_in_session": "join the session (or claim a pairing code) first"
+        case "forbidden": "not a member (join or claim a pairing code first), or the creator, who cannot leave"
+        case "agent_not_in_session": "join the session (or claim a pairing code) first"
         case "code_expired_or_used": "pairing codes are single-use and expire after 10 minutes; ask for a new one"
         case "rate_limit_exceeded": "the server allows 100 requests a minute; wait and try again"
         case "CURLE_COULDNT_CONNECT": "is the server running? `switchboard sandbox` starts a local one"
@@ -114,10 +132,13 @@ extension Switchboard.NexusCommand {
         struct Output: Encodable { var version: String?; var messageFormats: [String] }
 
         func run() async throws {
-            try await nexus.perform({ client throws(NetworkError) in
-                let health = try await client.health(refresh: true)
-                return Output(version: health.version, messageFormats: health.messageFormats)
-            }) {
+            try await nexus.perform(
+                needsAgent: false,
+                { client throws(NetworkError) in
+                    let health = try await client.health(refresh: true)
+                    return Output(version: health.version, messageFormats: health.messageFormats)
+                }
+            ) {
                 "\(nexus.server ?? "server") \($0.version ?? "unknown version"); message formats: \($0.messageFormats.joined(separator: ", "))"
             }
         }
@@ -161,12 +182,16 @@ extension Switchboard.NexusCommand {
         }
 
         func run() async throws {
-            try await nexus.perform({ client throws(NetworkError) in
-                let status = try await client.status(session: session)
-                return Output(
-                    sessionId: status.sessionId, agents: status.agents, ttl: status.ttl, maxAgents: status.maxAgents,
-                    creatorAgentId: status.creatorAgentId, expiresAt: status.expiresAt)
-            }) {
+            try await nexus.perform(
+                needsAgent: false,
+                { client throws(NetworkError) in
+                    let status = try await client.status(session: session)
+                    return Output(
+                        sessionId: status.sessionId, agents: status.agents, ttl: status.ttl,
+                        maxAgents: status.maxAgents,
+                        creatorAgentId: status.creatorAgentId, expiresAt: status.expiresAt)
+                }
+            ) {
                 "session \($0.sessionId): \($0.agents.joined(separator: ", ")); expires \(TimeText.utc($0.expiresAt))"
             }
         }
@@ -196,10 +221,13 @@ extension Switchboard.NexusCommand {
         struct Output: Encodable { var code: String; var url: String?; var expiresAt: Date? }
 
         func run() async throws {
-            try await nexus.perform({ client throws(NetworkError) in
-                let code = try await client.pair(session: session)
-                return Output(code: code.code, url: code.url, expiresAt: code.expiresAt)
-            }) { "\($0.code)  \($0.url ?? "")" }
+            try await nexus.perform(
+                needsAgent: false,
+                { client throws(NetworkError) in
+                    let code = try await client.pair(session: session)
+                    return Output(code: code.code, url: code.url, expiresAt: code.expiresAt)
+                }
+            ) { "\($0.code)  \($0.url ?? "")" }
         }
     }
 
@@ -228,9 +256,12 @@ extension Switchboard.NexusCommand {
         struct Output: Encodable { var state: String }
 
         func run() async throws {
-            try await nexus.perform({ client throws(NetworkError) in
-                Output(state: try await client.pairStatus(code: code))
-            }) {
+            try await nexus.perform(
+                needsAgent: false,
+                { client throws(NetworkError) in
+                    Output(state: try await client.pairStatus(code: code))
+                }
+            ) {
                 $0.state
             }
         }
@@ -272,7 +303,8 @@ extension Switchboard.NexusCommand {
             abstract: "Messages after a cursor (exclusive); without --after, everything still held, greeting included.")
         @OptionGroup var nexus: NexusOptions
         @Argument(help: "The session id.") var session: String
-        @Option(help: "Only messages after this cursor.") var after: String?
+        @Option(help: "Only messages after this cursor; 0 means from the start, as in nexus.sh.")
+        var after: String?
         @Flag(help: "Also list the members.") var members = false
 
         func validate() throws {
@@ -290,7 +322,8 @@ extension Switchboard.NexusCommand {
 
         func run() async throws {
             try await nexus.perform({ client throws(NetworkError) in
-                let result = try await client.poll(session: session, after: after.map(Cursor.init), members: members)
+                let cursor = after.flatMap { $0 == "0" ? nil : Cursor($0) }
+                let result = try await client.poll(session: session, after: cursor, members: members)
                 return Output(
                     messages: result.messages.map {
                         .init(
@@ -333,13 +366,19 @@ extension Switchboard.NexusCommand {
         @OptionGroup var nexus: NexusOptions
         @Argument(help: "The session id.") var session: String
 
-        struct Output: Encodable { var ok: Bool }
+        struct Output: Encodable {
+            var ok: Bool
+            /// Set when the session or membership was already gone (`session_not_found`, `agent_not_found`).
+            var alreadyGone: String?
+        }
 
         func run() async throws {
             try await nexus.perform({ client throws(NetworkError) in
-                try await client.leave(session: session)
-                return Output(ok: true)
-            }) { _ in "left" }
+                switch try await client.leave(session: session) {
+                case .left: Output(ok: true)
+                case .alreadyGone(let code): Output(ok: true, alreadyGone: code)
+                }
+            }) { $0.alreadyGone.map { "already gone (\($0)); key forgotten" } ?? "left; key forgotten" }
         }
     }
 }

@@ -29,6 +29,9 @@ extension Switchboard {
         }
 
         func run() async throws {
+            // Signals are caught from the start, so a script that stops the sandbox right after reading its
+            // URL still gets a clean stop.
+            let termination = Self.terminationSignals()
             let server: SandboxServer
             do {
                 var options = NexusSandbox.Options()
@@ -41,25 +44,26 @@ extension Switchboard {
             // Written unbuffered: a script reading the URL must see it while the server runs.
             let line = json ? "{\"nexus\":\"\(server.url)\"}\n" : "nexus: \(server.url)\n"
             FileHandle.standardOutput.write(Data(line.utf8))
-            await Self.waitForTermination()
+            var signals = termination.makeAsyncIterator()
+            _ = await signals.next()
             await server.stop()
             FileHandle.standardError.write(Data("sandbox stopped\n".utf8))
         }
 
-        /// Returns on SIGINT or SIGTERM (their default actions, which would kill the process, are turned off).
-        static func waitForTermination() async {
+        /// Kept for the life of the process, which is the sandbox's.
+        nonisolated(unsafe) static var signalSources: [any DispatchSourceSignal] = []
+
+        /// SIGINT and SIGTERM as a stream (their default actions, which would kill the process, are turned off).
+        static func terminationSignals() -> AsyncStream<Int32> {
             let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
-            var sources: [any DispatchSourceSignal] = []
             for signalNumber in [SIGINT, SIGTERM] {
                 signal(signalNumber, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: signalNumber)
                 source.setEventHandler { continuation.yield(signalNumber) }
                 source.resume()
-                sources.append(source)
+                signalSources.append(source)
             }
-            var iterator = stream.makeAsyncIterator()
-            _ = await iterator.next()
-            sources.forEach { $0.cancel() }
+            return stream
         }
     }
 }

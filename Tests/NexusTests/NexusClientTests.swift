@@ -50,7 +50,7 @@ import Workflow
 
             let renewed = try await bob.renew(session: created.sessionId, ttl: 900)
             #expect(renewed.ttl == 900)
-            try await bob.leave(session: created.sessionId)
+            #expect(try await bob.leave(session: created.sessionId) == .left)
             #expect(bob.sessionKey(created.sessionId) == nil)
             #expect(try await alice.status(session: created.sessionId).agents == ["alice"])
         }
@@ -114,9 +114,11 @@ import Workflow
             let leaveError = await networkError { try await impostor.leave(session: session) }
             #expect(leaveError?.code == "invalid_session_key")
             #expect(leaveError?.status == 401)
+            // Leaving a session one is not (or no longer) in forgets the key, as nexus.sh does (§9.6).
             try forged.store("f00d", server: url, session: session, agent: "zed")
-            #expect(
-                await code { try await client(url, "zed", keys: forged).leave(session: session) } == "agent_not_found")
+            let zed = client(url, "zed", keys: forged)
+            #expect(try await zed.leave(session: session) == .alreadyGone("agent_not_found"))
+            #expect(zed.sessionKey(session) == nil)
 
             // Expiry: a session idle past its TTL is gone for everyone.
             sandbox.clock.advance(by: 3661)
@@ -179,5 +181,68 @@ import Workflow
             #expect(message.text == "key [REDACTED:aws_key] and [REDACTED:password]")
             #expect(message.verified)
         }
+    }
+}
+
+/// What a hostile or careless peer could do to the client or the sandbox.
+@Suite struct NexusHardeningTests {
+    @Test func anUnwritableKeyStoreStopsTheCallBeforeAnythingIsSent() async throws {
+        try await withSandbox { url, sandbox, _ in
+            let blocked = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)")
+            try Data("a file where the store's directory should be".utf8).write(to: blocked)
+            let alice = NexusClient(
+                server: url, agentID: "alice", keys: SessionKeyStore(directory: blocked.path + "/store"))
+            let failure = await networkError { try await alice.createSession() }
+            #expect(failure?.code == "key_store_unwritable")
+            let stats = sandbox.handle(SandboxRequest(method: "GET", path: "/v1/stats"))
+            #expect(String(decoding: stats.body, as: UTF8.self).contains("\"activeSessions\":0"))
+        }
+    }
+
+    @Test func keyFilesStayInsideTheStoreWhateverTheSessionIsCalled() throws {
+        let store = keyStore()
+        try store.store("k", server: "http://x", session: "..", agent: "..")
+        #expect(store.key(server: "http://x", session: "..", agent: "..") == "k")
+        let files = try FileManager.default.subpathsOfDirectory(atPath: store.directory)
+        #expect(files.contains { $0.hasSuffix(".key") })
+        #expect(
+            !FileManager.default.fileExists(atPath: (store.directory as NSString).deletingLastPathComponent + "/.key"))
+    }
+
+    @Test func retryAfterIsClampedToAnHour() {
+        for (header, expected) in [("30", 30.0), ("inf", nil), ("1e19", 3600), ("-5", 0), ("nonsense", nil)]
+            as [(String, Double?)]
+        {
+            #expect(
+                HTTPResponse(status: 429, headers: ["retry-after": header], body: Data()).retryAfter() == expected,
+                "\(header)")
+        }
+    }
+
+    @Test func theSandboxBoundsWhatItStores() async throws {
+        try await withSandbox({
+            $0.maximumMessagesPerSession = 3; $0.maximumMessageBytes = 100
+        }) { url, _, _ in
+            let alice = client(url, "alice")
+            let session = try await alice.createSession().sessionId
+            let tooLong = await networkError {
+                try await alice.send(session: session, text: String(repeating: "x", count: 101))
+            }
+            #expect(tooLong?.code == "invalid_request")
+            for index in 1...5 { _ = try await alice.send(session: session, text: "m\(index)") }
+            #expect(try await alice.poll(session: session).messages.map(\.text) == ["m3", "m4", "m5"])
+            // A private key with no end is not redacted, and is not slow either.
+            let header = String(repeating: "-----BEGIN PRIVATE KEY-----", count: 3)
+            _ = try await alice.send(session: session, text: header)
+        }
+    }
+
+    @Test func pairingURLsPointAtTheSandboxAndCodesAreStrong() async throws {
+        try await withSandbox { url, _, _ in
+            let alice = client(url, "alice")
+            let code = try await alice.pair(session: try await alice.createSession().sessionId)
+            #expect(code.url == "\(url)/p/\(code.code)")
+        }
+        #expect(Set(NexusSandbox.words).count >= 256)
     }
 }

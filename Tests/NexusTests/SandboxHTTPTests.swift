@@ -230,3 +230,17 @@ import Testing
         #expect(json(leave)["error"] as? String == "invalid_session_key")
     }
 }
+
+extension SandboxHTTPTests {
+    @Test func anEmptyBodyIsAValidationErrorExceptOnRenew() async throws {
+        try await withSandbox { url, _, _ in
+            let id = try #require(
+                try await call(url, "PUT", "/v1/sessions", body: #"{"creatorAgentId": "c"}"#).json["sessionId"]
+                    as? String)
+            let send = try await call(url, "POST", "/v1/sessions/\(id)/messages", headers: ["X-Agent-Id": "c"])
+            #expect(send.json["error"] as? String == "invalid_request")
+            let pair = try await call(url, "PUT", "/v1/pair")
+            #expect(pair.json["error"] as? String == "invalid_request")
+        }
+    }
+}

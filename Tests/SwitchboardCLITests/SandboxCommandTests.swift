@@ -66,9 +66,14 @@ import Testing
 
     @Test func nexusNeedsToKnowWhoIsTalking() throws {
         let workspace = try Binary.workspace([:])
-        let result = try Binary.run(["nexus", "status", "abc", "--server", "http://127.0.0.1:9"], in: workspace)
+        let result = try Binary.run(["nexus", "join", "abc", "--server", "http://127.0.0.1:9"], in: workspace)
         #expect(result.status == 1)
         #expect(result.stderr.contains("which agent?"))
+        // Public endpoints need no agent.
+        let anonymous = try Binary.run(
+            ["nexus", "status", "abc", "--server", "http://127.0.0.1:9", "--json"], in: workspace)
+        #expect(anonymous.status == 1)
+        #expect(anonymous.stdout.contains("\"status\" : null"))
         let refused = try Binary.run(
             ["nexus", "status", "abc", "--server", "http://127.0.0.1:9", "--agent-id", "a"], in: workspace)
         #expect(refused.status == 1)

@@ -121,6 +121,8 @@ public final class Journal: Sendable {
         do {
             var configuration = Configuration()
             configuration.readonly = true
+            // Another process may be recovering the WAL index right now (SQLITE_BUSY_RECOVERY): wait for it.
+            configuration.busyMode = .timeout(5)
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             foreign = try queue.read { db in
                 let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")

@@ -63,7 +63,8 @@ public struct JournalError: Error, CustomStringConvertible, Sendable {
             )
         case .SQLITE_BUSY, .SQLITE_LOCKED:
             return JournalError(
-                .busy, path: path, "the journal stayed locked by another process",
+                .busy, path: path,
+                "the journal stayed locked by another process (SQLite \(error.extendedResultCode.rawValue))",
                 hint: "another switchboard is writing; try again")
         case .SQLITE_IOERR:
             return JournalError(
