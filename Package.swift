@@ -52,6 +52,11 @@ let package = Package(
             ],
             swiftSettings: strictness
         ),
+        // The engine: rules → policies → handlers, two strikes, scheduling, tick; reaches networks only
+        // through Messenger.
+        .target(
+            name: "Engine", dependencies: ["Workflow", "Journal", "Transport", "Nexus", "CSodium"],
+            swiftSettings: strictness),
         // What GRDB does not expose: sqlite3_db_config is variadic, so it needs C.
         .target(name: "_JournalCShims", linkerSettings: [.linkedLibrary("sqlite3")]),
         // The run journal: runs, steps, intents, inbox, checkpoints, leases, on SQLite in WAL mode.
@@ -76,6 +81,7 @@ let package = Package(
             dependencies: [
                 "Workflow",
                 "Journal",
+                "Engine",
                 "Transport",
                 "Nexus",
                 "Sandbox",

@@ -1,0 +1,217 @@
+internal import Foundation
+internal import Journal
+internal import Transport
+internal import Workflow
+
+/// Effects: every one is an intent journaled before it happens and settled after (DESIGN.md §3), at most
+/// `maxStrikes` attempts, then blocked and escalated with the network's exact code and message (§4).
+extension Engine {
+    /// Sends a message to a network target as an intent.
+    func send(
+        key: String, run: RunRecord?, stepID: String?, text: String, json: Value?, to target: Target, maxStrikes: Int,
+        escalateTo: String?, report: inout TickReport
+    ) async -> RunOutcome {
+        guard let messenger = messengers[target.account] else {
+            report.failures.append("no messenger for account \(target.account)")
+            return .failed(retryable: false)
+        }
+        return await intent(
+            key: key, run: run, stepID: stepID, target: target.description, digest: PayloadDigest.of(text, json: json),
+            maxStrikes: maxStrikes, escalateTo: escalateTo, report: &report,
+            reconcile: { digest, since throws(NetworkError) in
+                try await messenger.reconcile(digest: digest, to: target, since: since)
+            },
+            effect: { () throws(NetworkError) in _ = try await messenger.send(text: text, json: json, to: target) })
+    }
+
+    /// Delivers a notification to a named channel as an intent.
+    func deliver(
+        key: String, run: RunRecord?, stepID: String?, channelName: String, text: String, message: InboundMessage?,
+        maxStrikes: Int, escalateTo: String?, kind: String = "notification", report: inout TickReport
+    ) async -> RunOutcome {
+        guard let channel = configuration.channels[channelName] else {
+            report.failures.append("no channel named \(channelName)")
+            return .failed(retryable: false)
+        }
+        let payload: Value = [
+            "kind": .string(kind), "text": .string(text), "workflow": .string(configuration.workflowName),
+            "message": message.map(RunState.value) ?? .null,
+        ]
+        let digest = PayloadDigest.of(text)
+        switch channel.kind {
+        case .to(let to):
+            guard let target = configuration.target(to.value) else { return .failed(retryable: false) }
+            return await send(
+                key: key, run: run, stepID: stepID, text: text, json: nil, to: target,
+                maxStrikes: maxStrikes, escalateTo: escalateTo, report: &report)
+        case .webhook(let url, let headers):
+            let evaluator = ExpressionEvaluator(contexts: [
+                "secrets": .object(secrets.mapValues { .string($0) }),
+                "env": .object(ProcessInfo.processInfo.environment.mapValues { .string($0) }),
+            ])
+            guard let address = try? evaluator.render(url.value) else { return .failed(retryable: false) }
+            var fields: [(name: String, value: String)] = [("Content-Type", "application/json")]
+            for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
+                if let rendered = try? evaluator.render(value.value) { fields.append((name, rendered)) }
+            }
+            let request = HTTPRequest(
+                .post, address, headers: fields, body: Data(JSONText.encode(payload).utf8), timeout: 10)
+            let http = self.http
+            return await intent(
+                key: key, run: run, stepID: stepID, target: "channel:\(channelName)", digest: digest,
+                maxStrikes: maxStrikes, escalateTo: escalateTo, report: &report, reconcile: nil,
+                effect: { () throws(NetworkError) in
+                    let response: HTTPResponse
+                    do throws(TransportError) {
+                        response = try await http.send(request)
+                    } catch {
+                        throw NetworkError(network: "webhook", transport: error)
+                    }
+                    guard (200..<300).contains(response.status) else {
+                        throw NetworkError(
+                            network: "webhook", code: "http_\(response.status)",
+                            message: "the webhook answered HTTP \(response.status)", status: response.status,
+                            isTransient: response.status >= 500 || response.status == 429)
+                    }
+                })
+        case .command(let argv):
+            let directory = configuration.directory
+            return await intent(
+                key: key, run: run, stepID: stepID, target: "channel:\(channelName)", digest: digest,
+                maxStrikes: maxStrikes, escalateTo: escalateTo, report: &report, reconcile: nil,
+                effect: { () throws(NetworkError) in
+                    let result = try await CommandRunner.run(
+                        argv.map(\.value), stdin: Data(JSONText.encode(payload).utf8), timeout: 60,
+                        directory: directory,
+                        environment: CommandRunner.environment(adding: [:]))
+                    guard result.exitCode == 0 else {
+                        throw NetworkError(
+                            network: "command", code: "exit_\(result.exitCode)",
+                            message: Self.truncate(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines), 500),
+                            isTransient: false)
+                    }
+                })
+        }
+    }
+
+    /// Escalations go to the rule's channel, else the workspace's `escalation.to`; they are journaled and
+    /// delivered once (an escalation that fails is recorded, not escalated again).
+    func escalate(subject: String, code: String?, text: String, channel: String?, report: inout TickReport) async {
+        report.escalations += 1
+        guard let record = try? journal.recordEscalation(subject: subject, code: code, message: text, now: now()) else {
+            return
+        }
+        guard let name = channel ?? configuration.escalation?.to.value else {
+            report.failures.append("escalation with nowhere to go: \(text)")
+            return
+        }
+        let outcome = await deliver(
+            key: "escalation:\(record.id)", run: nil, stepID: "escalation", channelName: name, text: text, message: nil,
+            maxStrikes: 1, escalateTo: nil, kind: "escalation", report: &report, isEscalation: true)
+        if outcome == .completed { try? journal.markEscalationSent(record.id, now: now()) }
+    }
+
+    /// Escalations are delivered with `isEscalation` so their own failure cannot escalate again.
+    private func deliver(
+        key: String, run: RunRecord?, stepID: String?, channelName: String, text: String, message: InboundMessage?,
+        maxStrikes: Int, escalateTo: String?, kind: String, report: inout TickReport, isEscalation: Bool
+    ) async -> RunOutcome {
+        escalationDepth += 1
+        defer { escalationDepth -= 1 }
+        return await deliver(
+            key: key, run: run, stepID: stepID, channelName: channelName, text: text, message: message,
+            maxStrikes: maxStrikes, escalateTo: escalateTo, kind: kind, report: &report)
+    }
+
+    /// The two-strike core: journal before effect, outcome after, reconcile what is unknown.
+    func intent(
+        key: String, run: RunRecord?, stepID: String?, target: String, digest: String, maxStrikes: Int,
+        escalateTo: String?, report: inout TickReport,
+        reconcile: ((String, Date) async throws(NetworkError) -> Bool?)?,
+        effect: () async throws(NetworkError) -> Void
+    ) async -> RunOutcome {
+        let runID = run?.id
+        for _ in 0..<2 {
+            let decision: Journal.AttemptDecision
+            do {
+                decision = try journal.beginAttempt(
+                    key: key, run: runID, stepID: stepID, target: target, payloadDigest: digest, maxStrikes: maxStrikes,
+                    now: now())
+            } catch {
+                report.failures.append("journal: \(error.message)")
+                return .failed(retryable: true)
+            }
+            switch decision {
+            case .alreadySent: return .completed
+            case .blocked: return .failed(retryable: false)
+            case .interrupted(let intent):
+                // Its outcome is unknown: ask the network, never resend blindly.
+                var found: Bool?
+                if let reconcile { found = try? await reconcile(intent.payloadDigest, intent.createdAt) }
+                _ = try? journal.reconcile(intent: key, sent: found ?? true, now: now())
+                if found != false { return .completed }  // sent, or at least once (visibly: strike and code stay)
+                continue  // not delivered: attempt again
+            case .attempt:
+                do {
+                    try await effect()
+                    _ = try? journal.recordOutcome(.sent, forIntent: key, now: now())
+                    report.sent += 1
+                    return .completed
+                } catch {
+                    let unknown =
+                        error.code.hasSuffix("TIMEDOUT") || error.code.hasSuffix("_TIMEOUT") || error.code == "timeout"
+                    let outcome: Journal.Outcome =
+                        unknown
+                        ? .unknown(code: error.code, message: error.message)
+                        : .failed(code: error.code, message: error.message)
+                    let settled = try? journal.recordOutcome(outcome, forIntent: key, now: now())
+                    report.failures.append("\(target): \(error)")
+                    if settled?.status == .blocked {
+                        if escalationDepth == 0 {
+                            await escalate(
+                                subject: "intent:\(key)", code: error.code,
+                                text:
+                                    "\(target) failed \(settled?.strikes ?? maxStrikes) times: \(error.code): \(error.message); blocked until `switchboard resolve \(settled?.id ?? 0)`",
+                                channel: escalateTo, report: &report)
+                        }
+                        return .failed(retryable: false)
+                    }
+                    return .failed(retryable: true)
+                }
+            }
+        }
+        return .failed(retryable: true)
+    }
+
+    // MARK: - Responder
+
+    /// The workspace's responder: message, rule and recent history as JSON on stdin, the reply on stdout.
+    func respond(message: InboundMessage, rule: Rule) async throws(NetworkError) -> String {
+        guard let responder = configuration.responder else {
+            throw NetworkError(
+                network: "command", code: "no_responder", message: "no responder is configured", isTransient: false)
+        }
+        let input: Value = [
+            "message": RunState.value(message), "rule": RunState.value(rule),
+            "instructions": rule.onMessage.map { .string($0.value) } ?? .null, "history": .array([]),
+        ]
+        var environment: [String: String] = [:]
+        let evaluator = ExpressionEvaluator(contexts: [
+            "secrets": .object(secrets.mapValues { .string($0) }),
+            "env": .object(ProcessInfo.processInfo.environment.mapValues { .string($0) }),
+        ])
+        for (name, value) in responder.env { environment[name] = try? evaluator.render(value.value) }
+        let result = try await CommandRunner.run(
+            responder.argv.map(\.value), stdin: Data(JSONText.encode(input).utf8),
+            timeout: TimeInterval(responder.timeout.seconds),
+            directory: configuration.directory, environment: CommandRunner.environment(adding: environment))
+        guard result.exitCode == 0 else {
+            throw NetworkError(
+                network: "command", code: "exit_\(result.exitCode)",
+                message:
+                    "the responder failed: \(Self.truncate(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines), 300))",
+                isTransient: true)
+        }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

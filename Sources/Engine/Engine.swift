@@ -1,0 +1,314 @@
+public import Foundation
+public import Journal
+public import Transport
+public import Workflow
+
+/// What a tick did, for the exit code and the summary.
+public struct TickReport: Sendable, Equatable {
+    public var leaseHeld = false
+    public var sourcesPolled = 0
+    public var messagesReceived = 0
+    public var runs = 0
+    public var sent = 0
+    public var failures: [String] = []
+    public var escalations = 0
+    public var renewals = 0
+
+    public init() {}
+
+    /// Nothing was due: no poll, no run, no renewal.
+    public var nothingDue: Bool { sourcesPolled == 0 && runs == 0 && renewals == 0 && failures.isEmpty }
+}
+
+/// One tick of the scheduler (DESIGN.md §3): take the lease, poll what is due, journal the messages, run the
+/// rules and handlers for each, act through the messengers, renew what expires, release the lease.
+public final class Engine: @unchecked Sendable {
+    public let configuration: EngineConfiguration
+    public let journal: Journal
+    let messengers: [String: any Messenger]
+    let http: HTTPClient
+    let now: @Sendable () -> Date
+    let holder: String
+    /// Values for `${{ secrets.NAME }}` (sealed storage arrives with the secrets issue).
+    let secrets: [String: String]
+    /// Above zero while an escalation is being delivered: its failure must not escalate again.
+    var escalationDepth = 0
+
+    public init(
+        configuration: EngineConfiguration, journal: Journal, messengers: [String: any Messenger],
+        http: HTTPClient = .shared, secrets: [String: String] = [:], holder: String = Journal.processHolder,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.configuration = configuration
+        self.journal = journal
+        self.messengers = messengers
+        self.http = http
+        self.secrets = secrets
+        self.holder = holder
+        self.now = now
+    }
+
+    /// How long a tick may hold the lease before another may take it over (a killed tick's lease expires).
+    public static let leaseDuration: TimeInterval = 300
+
+    public func tick() async throws(JournalError) -> TickReport {
+        var report = TickReport()
+        guard case .acquired = try journal.acquireLease("tick", holder: holder, for: Self.leaseDuration, now: now())
+        else {
+            report.leaseHeld = true
+            return report
+        }
+        defer { try? journal.releaseLease("tick", holder: holder) }
+        try await pollDueSources(&report)
+        try await handleInbox(&report)
+        try await resumeExpiredWaits(&report)
+        try await runDueSchedules(&report)
+        return report
+    }
+
+    // MARK: - Sources
+
+    private func pollDueSources(_ report: inout TickReport) async throws(JournalError) {
+        let current = now()
+        let jobs = try journal.schedules()
+        var due: [EngineConfiguration.ResolvedSource] = []
+        for source in configuration.sources where messengers[source.target.account] != nil {
+            if try journal.checkpoint(source: source.checkpointKey)?.isPaused == true { continue }
+            let job = jobs.first { $0.jobKey == source.jobKey }
+            if (job?.nextDue ?? .distantPast) <= current { due.append(source) }
+        }
+        guard !due.isEmpty else { return }
+        let sessions = try journal.sessions()
+        // Polls run concurrently; the journal is written from here, one source at a time.
+        let results = await withTaskGroup(
+            of: (Int, Result<PollBatch, NetworkError>, SessionExpiry?, NetworkError?).self
+        ) {
+            group in
+            for (index, source) in due.enumerated() {
+                let messenger = messengers[source.target.account]!
+                let cursor = (try? journal.checkpoint(source: source.checkpointKey))?.cursor
+                let expiry = sessions.first { $0.account == source.target.account && $0.session == source.target.id }?
+                    .expiresAt
+                let interval = EngineConfiguration.interval(source.source.timing, now: current)
+                group.addTask {
+                    // Poll first (it joins a session the agent is not in yet), then keep the source alive.
+                    let polled: Result<PollBatch, NetworkError>
+                    do throws(NetworkError) {
+                        polled = .success(try await messenger.poll(source.target, after: cursor))
+                    } catch {
+                        polled = .failure(error)
+                    }
+                    var maintenance: SessionExpiry?
+                    var maintenanceError: NetworkError?
+                    if case .success = polled {
+                        do throws(NetworkError) {
+                            maintenance = try await messenger.maintain(
+                                source.target, knownExpiry: expiry, pollInterval: interval, now: current)
+                        } catch {
+                            maintenanceError = error
+                        }
+                    }
+                    return (index, polled, maintenance, maintenanceError)
+                }
+            }
+            var collected: [(Int, Result<PollBatch, NetworkError>, SessionExpiry?, NetworkError?)] = []
+            for await result in group { collected.append(result) }
+            return collected.sorted { $0.0 < $1.0 }
+        }
+        for (index, result, maintenance, maintenanceError) in results {
+            let source = due[index]
+            report.sourcesPolled += 1
+            try journal.recordSchedule(
+                source.jobKey, nextDue: EngineConfiguration.nextDue(source.source.timing, after: current),
+                lastFired: current)
+            if let maintenance {
+                try journal.recordSession(
+                    account: source.target.account, session: maintenance.session, expiresAt: maintenance.expiresAt,
+                    renewedAt: maintenance.renewed ? current : nil)
+                if maintenance.renewed { report.renewals += 1 }
+            }
+            if let maintenanceError { report.failures.append("renew \(source.target): \(maintenanceError)") }
+            switch result {
+            case .success(let batch):
+                let messages = batch.messages.map {
+                    NewInboxMessage(
+                        account: source.target.account, conversation: $0.conversation, messageID: $0.id,
+                        cursor: $0.cursor,
+                        payload: Self.encode($0))
+                }
+                // Inbox before cursor: both in one transaction.
+                let recorded = try journal.recordPoll(
+                    source: source.checkpointKey, messages: messages, cursor: batch.cursor)
+                report.messagesReceived += recorded.new.count
+                try? await messengers[source.target.account]!.acknowledge(source.target, through: batch.cursor)
+            case .failure(let error):
+                report.failures.append("poll \(source.target): \(error)")
+                let maxStrikes = configuration.escalation?.after?.value ?? 2
+                let before = try journal.checkpoint(source: source.checkpointKey)?.isPaused ?? false
+                let checkpoint = try journal.recordPollFailure(
+                    source: source.checkpointKey, code: error.code, message: error.message, maxStrikes: maxStrikes,
+                    now: current)
+                if checkpoint.isPaused, !before {
+                    await escalate(
+                        subject: "source:\(source.checkpointKey)", code: error.code,
+                        text:
+                            "polling \(source.target) failed \(checkpoint.consecutiveFailures) times in a row: \(error.code): \(error.message); the source is paused until `switchboard resolve \(source.checkpointKey)`",
+                        channel: nil, report: &report)
+                }
+            }
+        }
+    }
+
+    static func encode(_ message: InboundMessage) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(message)) ?? Data(), as: UTF8.self)
+    }
+
+    static func decode(_ payload: String) -> InboundMessage? {
+        try? JSONDecoder().decode(InboundMessage.self, from: Data(payload.utf8))
+    }
+
+    // MARK: - Messages
+
+    /// Every message no run has handled, oldest first: new ones, and those a crashed or failed tick left.
+    private func handleInbox(_ report: inout TickReport) async throws(JournalError) {
+        var unmatched: [(InboxMessage, InboundMessage)] = []
+        for row in try journal.unhandledMessages() {
+            guard let message = Self.decode(row.payload) else { continue }
+            if try await resumeWait(for: message, row: row, report: &report) { continue }
+            guard let resolved = configuration.rule(for: message.conversation) else {
+                unmatched.append((row, message))
+                continue
+            }
+            let run = try journal.beginRun(
+                trigger: "message", reference: "inbox:\(row.id)", workflow: configuration.workflowName,
+                handler: resolved.rule.onMessage?.value, now: now())
+            report.runs += 1
+            var state = RunState(message: message, rule: resolved.rule, workflow: configuration.workflowName)
+            let outcome = await applyPolicy(
+                resolved.rule, message: message, row: row, run: run, state: &state, report: &report)
+            try finish(run: run, outcome: outcome, rows: [row.id])
+        }
+        if !unmatched.isEmpty { try await defaultBehavior(unmatched, report: &report) }
+    }
+
+    /// A rule's policy: notify and forward bullets, then its handler, or the responder when it auto-replies.
+    private func applyPolicy(
+        _ rule: Rule, message: InboundMessage, row: InboxMessage, run: RunRecord, state: inout RunState,
+        report: inout TickReport
+    ) async -> RunOutcome {
+        let maxStrikes = rule.strikes?.value ?? configuration.escalation?.after?.value ?? 2
+        let prefix = "inbox:\(row.id)"
+        var outcome = RunOutcome.completed
+        for channel in rule.notify {
+            let result = await deliver(
+                key: "\(prefix)/notify/\(channel.value)", run: run, stepID: "notify", channelName: channel.value,
+                text: "New message from \(message.sender) in \(message.conversation): \(message.text)",
+                message: message,
+                maxStrikes: maxStrikes, escalateTo: rule.escalateTo?.value, report: &report)
+            outcome = outcome.merged(result)
+        }
+        for forward in rule.forwardTo {
+            guard let target = configuration.target(forward.value) else { continue }
+            let result = await send(
+                key: "\(prefix)/forward/\(target)", run: run, stepID: "forward",
+                text: Self.forwardText(message, note: nil),
+                json: message.json, to: target, maxStrikes: maxStrikes, escalateTo: rule.escalateTo?.value,
+                report: &report)
+            outcome = outcome.merged(result)
+        }
+        if let name = rule.onMessage?.value, let handler = configuration.handlers[name] {
+            return outcome.merged(
+                await execute(
+                    handler, from: 0, run: run, state: &state, keyPrefix: prefix, maxStrikes: maxStrikes,
+                    escalateTo: rule.escalateTo?.value, report: &report))
+        }
+        if rule.autoReply?.value == true, let target = try? Target.parse(message.conversation).get() {
+            let reply: String
+            do {
+                reply = try await respond(message: message, rule: rule)
+            } catch {
+                report.failures.append("responder: \(error)")
+                return .failed(retryable: error.isTransient)
+            }
+            guard !reply.isEmpty else { return outcome }
+            return outcome.merged(
+                await send(
+                    key: "\(prefix)/auto-reply", run: run, stepID: "auto-reply", text: reply, json: nil, to: target,
+                    maxStrikes: maxStrikes, escalateTo: rule.escalateTo?.value, report: &report))
+        }
+        return outcome
+    }
+
+    /// No rule matched: a digest of the new messages to the Default Behavior's channels, no reply (seed 001).
+    private func defaultBehavior(
+        _ messages: [(InboxMessage, InboundMessage)], report: inout TickReport
+    )
+        async throws(JournalError)
+    {
+        let run = try journal.beginRun(
+            trigger: "message", reference: "inbox:\(messages[0].0.id)-\(messages.last!.0.id)",
+            workflow: configuration.workflowName, handler: nil, now: now())
+        report.runs += 1
+        let lines = messages.map { "- \($0.1.conversation) \($0.1.sender): \(Self.truncate($0.1.text, 200))" }
+        let digest =
+            "\(messages.count) new message\(messages.count == 1 ? "" : "s") with no rule:\n"
+            + lines.joined(separator: "\n")
+        var outcome = RunOutcome.completed
+        for channel in configuration.defaultNotify {
+            outcome = outcome.merged(
+                await deliver(
+                    key: "digest:\(messages[0].0.id)-\(messages.last!.0.id)/\(channel)", run: run, stepID: "digest",
+                    channelName: channel, text: digest, message: nil,
+                    maxStrikes: configuration.escalation?.after?.value ?? 2, escalateTo: nil, report: &report))
+        }
+        try finish(run: run, outcome: outcome, rows: messages.map(\.0.id))
+    }
+
+    /// Marks the run's status and, unless a failure may clear on a later tick, its messages handled.
+    private func finish(run: RunRecord, outcome: RunOutcome, rows: [Int64]) throws(JournalError) {
+        switch outcome {
+        case .completed, .stopped:
+            try journal.updateRun(run.id, status: .succeeded, now: now())
+            try journal.markHandled(rows, by: run.id)
+        case .waiting:
+            try journal.updateRun(run.id, status: .waiting, now: now())
+            try journal.markHandled(rows, by: run.id)
+        case .failed(let retryable):
+            try journal.updateRun(run.id, status: .failed, now: now())
+            // A failure with strikes left is tried again next tick (sent intents are not repeated);
+            // a blocked one waits for an operator.
+            if !retryable { try journal.markHandled(rows, by: run.id) }
+        }
+    }
+
+    static func forwardText(_ message: InboundMessage, note: String?) -> String {
+        "Forwarded from \(message.sender) in \(message.conversation)"
+            + (note.map { " (\($0))" } ?? "") + ": \(message.text)"
+    }
+
+    static func truncate(_ text: String, _ length: Int) -> String {
+        text.count <= length ? text : String(text.prefix(length - 1)) + "…"
+    }
+}
+
+/// How a run ended.
+enum RunOutcome: Equatable {
+    case completed
+    case stopped
+    case waiting
+    /// `retryable`: a later tick may succeed (strikes left); otherwise blocked.
+    case failed(retryable: Bool)
+
+    func merged(_ other: RunOutcome) -> RunOutcome {
+        switch (self, other) {
+        case (.failed(let a), .failed(let b)): .failed(retryable: a && b)
+        case (.failed, _): self
+        case (_, .failed): other
+        case (.waiting, _), (_, .waiting): .waiting
+        case (.stopped, _), (_, .stopped): .stopped
+        default: .completed
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Journal
+import Nexus
+import Transport
+import Workflow
+
+extension Switchboard {
+    struct Tick: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "One cron tick: poll what is due, act on the rules, journal everything, exit.",
+            discussion: """
+                Takes the journal's lease (a second tick on the same workspace exits at once with 3), polls the \
+                sources that are due (concurrently), stores new messages before moving any cursor, runs the rules \
+                and handlers, sends through the networks (each effect journaled before and after, at most two \
+                attempts, then blocked and escalated), renews sessions before they expire, and runs due schedules.
+
+                Exit codes: 0 work done, 1 a failure happened (or the workspace does not validate), 3 the lease is \
+                held so the tick was skipped, 4 nothing was due.
+                Crontab: */2 * * * * cd /srv/agent && switchboard tick; [ $? -eq 1 ] && echo failed
+                """)
+
+        @Option(help: "The workspace directory.", completion: .directory) var workspace = "."
+        @Option(help: ArgumentHelp("The journal file.", valueName: "path"), completion: .file()) var journal: String?
+        @Flag(help: "Print what the tick did as JSON.") var json = false
+
+        struct Output: Encodable {
+            var leaseHeld: Bool
+            var sourcesPolled: Int
+            var messagesReceived: Int
+            var runs: Int
+            var sent: Int
+            var renewals: Int
+            var escalations: Int
+            var failures: [String]
+        }
+
+        func run() async throws {
+            let engine = try EngineLoader.engine(workspace: workspace, journal: journal)
+            let report: TickReport
+            do throws(JournalError) {
+                report = try await engine.tick()
+            } catch {
+                throw Failure.journal(error)
+            }
+            if json {
+                try JSONOutput.print(
+                    Output(
+                        leaseHeld: report.leaseHeld, sourcesPolled: report.sourcesPolled,
+                        messagesReceived: report.messagesReceived, runs: report.runs, sent: report.sent,
+                        renewals: report.renewals, escalations: report.escalations, failures: report.failures))
+            }
+            if report.leaseHeld {
+                FileHandle.standardError.write(Data("tick: another tick holds the lease; skipped\n".utf8))
+                throw ExitCode(3)
+            }
+            let summary =
+                "tick: \(report.sourcesPolled) polled, \(report.messagesReceived) new messages, \(report.runs) runs, \(report.sent) sent, \(report.renewals) renewed, \(report.escalations) escalated, \(report.failures.count) failures\n"
+            FileHandle.standardError.write(Data(summary.utf8))
+            for failure in report.failures { FileHandle.standardError.write(Data("  \(failure)\n".utf8)) }
+            if !report.failures.isEmpty { throw ExitCode(ExitStatus.findings) }
+            if report.nothingDue { throw ExitCode(4) }
+        }
+    }
+
+    struct Resolve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "An operator clears a blocked intent or a paused source.",
+            discussion: """
+                ID is a blocked intent's id or key, or a paused source (its target, e.g. nx:session/…), as \
+                `switchboard status` lists them. The intent's strikes start over (the next tick may try it \
+                again); the source is polled again. Their open escalations are closed.
+                """)
+
+        @OptionGroup var journal: JournalOptions
+        @Argument(help: "The intent id or key, or the source.") var id: String
+        @Option(help: "Who resolves it (recorded in the journal).") var by =
+            ProcessInfo.processInfo.environment["USER"] ?? "operator"
+
+        func run() async throws {
+            let store = try journal.open(migrate: true)
+            do {
+                if try store.pausedSources().contains(where: { $0.source == id }) {
+                    _ = try store.resolveSource(id, by: by)
+                    print("source \(id) resumed")
+                } else {
+                    let intent = try store.resolveIntent(id, by: by)
+                    print("intent \(intent.id) (\(intent.target)) cleared; the next tick may try it again")
+                }
+            } catch {
+                throw Failure.journal(error)
+            }
+        }
+    }
+}
+
+/// Builds an engine for a workspace: validated configuration, journal, one messenger per supported account.
+enum EngineLoader {
+    static func engine(workspace: String, journal: String?) throws -> Engine {
+        let report = WorkspaceLoader.validate(paths: [workspace])
+        let errors = report.diagnostics.filter { $0.severity == .error }
+        guard errors.isEmpty else {
+            let text = DiagnosticPrinter(format: .text, colors: false).render(errors)
+            throw Failure.message(
+                "the workspace does not validate; nothing was run\n" + text,
+                hint: "fix the errors (`switchboard validate`)")
+        }
+        let path =
+            journal ?? ProcessInfo.processInfo.environment["SWITCHBOARD_JOURNAL"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? Journal.defaultPath(workspace: workspace)
+        let store: Journal
+        do {
+            store = try Journal(path: path)
+        } catch {
+            throw Failure.journal(error)
+        }
+        let keys = SessionKeyStore.workspace(workspace)
+        var messengers: [String: any Messenger] = [:]
+        for account in report.workspace.accounts {
+            if case .nexus(let settings) = account.settings {
+                let client = NexusClient(
+                    server: settings.server?.value ?? Account.Nexus.defaultServer, agentID: settings.agentID.value,
+                    insecure: settings.insecure, keys: keys)
+                messengers[account.name] = NexusMessenger(account: account.name, client: client)
+            }
+        }
+        let directory = URL(fileURLWithPath: workspace).standardizedFileURL.path
+        return Engine(
+            configuration: EngineConfiguration(workspace: report.workspace, directory: directory), journal: store,
+            messengers: messengers)
+    }
+}
