@@ -104,6 +104,9 @@ let package = Package(
         ),
         .testTarget(
             name: "NexusTests", dependencies: ["Nexus", "Sandbox", "Transport", "Workflow"], swiftSettings: strictness),
+        .testTarget(
+            name: "EngineTests", dependencies: ["Engine", "Journal", "Nexus", "Sandbox", "Transport", "Workflow"],
+            swiftSettings: strictness),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CSodium", "CCurl"], swiftSettings: strictness),
     ],
     swiftLanguageModes: [.v6]

@@ -41,7 +41,13 @@ public struct NexusMessenger: Messenger {
                 network: "nexus", code: "invalid_target", message: "nexus sends to sessions, not \(target)",
                 isTransient: false)
         }
-        return try await client.send(session: session, text: text, json: json).id
+        do {
+            return try await client.send(session: session, text: text, json: json).id
+        } catch  where error.code == "forbidden" {
+            // Not a member of the session it sends to (nexus.md §8's recovery): join, then send once.
+            _ = try await client.join(session: session)
+            return try await client.send(session: session, text: text, json: json).id
+        }
     }
 
     /// Renews when less than max(3 × poll interval, 2 min) remains (DESIGN.md §5), or when the expiry is not

@@ -96,18 +96,23 @@ public enum SandboxFault: Sendable, Equatable {
 /// Faults queued for the next matching requests, one request each.
 public final class FaultPlan: @unchecked Sendable {
     private let lock = NSLock()
-    private var queue: [(fault: SandboxFault, pathPrefix: String?)] = []
+    private var queue: [(fault: SandboxFault, pathPrefix: String?, method: String?)] = []
 
     public init() {}
 
-    /// The next request (whose path starts with `pathPrefix`, if given) meets `fault`; `times` requests in a row.
-    public func inject(_ fault: SandboxFault, pathPrefix: String? = nil, times: Int = 1) {
-        lock.withLock { queue += Array(repeating: (fault, pathPrefix), count: times) }
+    /// The next request (whose path starts with `pathPrefix` and whose method is `method`, if given) meets
+    /// `fault`; `times` requests in a row.
+    public func inject(_ fault: SandboxFault, pathPrefix: String? = nil, method: String? = nil, times: Int = 1) {
+        lock.withLock { queue += Array(repeating: (fault, pathPrefix, method), count: times) }
     }
 
-    func next(for path: String) -> SandboxFault? {
+    func next(for path: String, method: String) -> SandboxFault? {
         lock.withLock {
-            guard let index = queue.firstIndex(where: { $0.pathPrefix.map(path.hasPrefix) ?? true }) else { return nil }
+            guard
+                let index = queue.firstIndex(where: {
+                    ($0.pathPrefix.map(path.hasPrefix) ?? true) && ($0.method.map { $0 == method } ?? true)
+                })
+            else { return nil }
             return queue.remove(at: index).fault
         }
     }

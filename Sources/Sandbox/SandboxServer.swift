@@ -62,7 +62,7 @@ public final class SandboxServer: Sendable {
 
     private static func respond(to request: Request, nexus: NexusSandbox, faults: FaultPlan) async throws -> Response {
         let path = request.uri.path
-        if let fault = faults.next(for: path) {
+        if let fault = faults.next(for: path, method: request.method.rawValue) {
             switch fault {
             case .latency(let seconds): try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
             case .status(let code):

@@ -47,9 +47,13 @@ extension Journal {
             case .pending, .unknown: return .interrupted(intent)
             case .failed:
                 guard intent.strikes < intent.maxStrikes else { return .blocked(intent) }
+                // The run making this attempt owns the intent now (resolving it re-runs that run's messages).
                 try db.execute(
-                    sql: "UPDATE intents SET status = 'pending', attempts = attempts + 1, updated_at = ? WHERE key = ?",
-                    arguments: [now, key])
+                    sql: """
+                        UPDATE intents SET status = 'pending', attempts = attempts + 1, run_id = COALESCE(?, run_id),
+                          updated_at = ? WHERE key = ?
+                        """,
+                    arguments: [run, now, key])
                 return .attempt(try Self.intent(db, key: key))
             }
         }
@@ -134,8 +138,10 @@ extension Journal {
         try intents(where: "strikes > 0 AND status <> 'sent'")
     }
 
-    /// An operator's decision on a blocked intent: its strikes start over, and its open escalations close.
-    /// Only a blocked intent can be resolved; resolving a sent or in-flight one would invite a second send.
+    /// An operator's decision on a blocked intent: its strikes start over, its open escalations close, and
+    /// the messages its run handled become unhandled again, so the next tick runs them once more (what was
+    /// sent is not sent twice). Only a blocked intent can be resolved; resolving a sent or in-flight one would
+    /// invite a second send.
     @discardableResult
     public func resolveIntent(
         _ idOrKey: String, by operator: String, now: Date = Date()
@@ -162,6 +168,10 @@ extension Journal {
             try db.execute(
                 sql: "UPDATE intents SET status = 'failed', strikes = 0, updated_at = ? WHERE id = ?",
                 arguments: [now, intent.id])
+            if let run = intent.runID {
+                try db.execute(
+                    sql: "UPDATE inbox SET handling_run_id = NULL WHERE handling_run_id = ?", arguments: [run])
+            }
             try Self.closeEscalations(db, subject: "intent:\(intent.key)", by: `operator`, now: now)
             return try Self.intent(db, key: intent.key)
         }

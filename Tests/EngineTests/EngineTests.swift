@@ -1,0 +1,203 @@
+import Engine
+import Foundation
+import Journal
+import Nexus
+import Sandbox
+import Testing
+
+/// The engine end to end against the sandbox on loopback.
+@Suite(.serialized) struct EngineTests {
+    @Test func autoReplyAndNotifyOncePerMessage() async throws {
+        let scenario = try await Scenario()
+        let room = try await scenario.session()
+        try scenario.write(
+            workflow: "sources:\n  - { from: nx:session/room, every: 1m }\n",
+            messaging:
+                "## Sessions\n### room\n- **Session:** nx:session/\(room)\n- **Auto-reply:** yes\n- **Notify:** ops\n")
+        let engine = try scenario.engine()
+        let first = try await engine.tick()
+        #expect(first.failures == [])
+        for text in ["one", "two", "three"] { _ = try await scenario.peer.send(session: room, text: text) }
+        scenario.advance(61)
+        let second = try await engine.tick()
+        #expect(second.messagesReceived == 3)
+        #expect(second.runs == 3)
+        #expect(try await scenario.botMessages(in: room) == ["echo: one", "echo: two", "echo: three"])
+        #expect(scenario.notifications.count == 3)
+        // Nothing new: the next tick polls and sends nothing.
+        scenario.advance(61)
+        let third = try await engine.tick()
+        #expect(third.sent == 0)
+        #expect(try await scenario.botMessages(in: room).count == 3)
+        // Not due yet: nothing at all.
+        #expect(try await engine.tick().nothingDue)
+        await scenario.stop()
+    }
+
+    @Test func forwardBetweenSessionsWithProvenance() async throws {
+        let scenario = try await Scenario()
+        let a = try await scenario.session()
+        let b = try await scenario.session()
+        try scenario.write(
+            workflow: "sources:\n  - { from: nx:session/a, every: 1m }\n",
+            messaging: """
+                ## Sessions
+                ### a
+                - **Session:** nx:session/\(a)
+                - **Forward to:** nx:session/b
+                ### b
+                - **Session:** nx:session/\(b)
+                """)
+        _ = try await scenario.peer.send(session: a, text: "deploy v42")
+        let report = try await scenario.engine().tick()
+        #expect(report.failures == [])
+        let forwarded = try await scenario.botMessages(in: b)
+        #expect(forwarded == ["Forwarded from peer in nx:session/\(a): deploy v42"])
+        await scenario.stop()
+    }
+
+    static let handoff = """
+        sources:
+          - { from: nx:session/desk, every: 1m }
+          - { from: nx:session/deployer, every: 1m }
+        handlers:
+          handoff:
+            - forward: nx:session/deployer
+            - id: ack
+              wait: { reply-from: nx:session/deployer, timeout: 30m }
+            - if: ${{ steps.ack.timed-out }}
+              escalate: "deployer did not acknowledge ${{ message.text }} within 30m"
+            - if: ${{ !steps.ack.timed-out }}
+              reply: "Deployer acknowledged: ${{ steps.ack.message.text }}"
+
+        """
+
+    func handoffScenario() async throws -> (Scenario, String, String) {
+        let scenario = try await Scenario()
+        let desk = try await scenario.session()
+        let deployer = try await scenario.session()
+        try scenario.write(
+            workflow: Self.handoff,
+            messaging: """
+                ## Sessions
+                ### desk
+                - **Session:** nx:session/\(desk)
+                - **On message:** handoff
+                ### deployer
+                - **Session:** nx:session/\(deployer)
+                """)
+        return (scenario, desk, deployer)
+    }
+
+    @Test func aWaitResumesOnTheReply() async throws {
+        let (scenario, desk, deployer) = try await handoffScenario()
+        let engine = try scenario.engine()
+        _ = try await scenario.peer.send(session: desk, text: "deploy v42")
+        _ = try await engine.tick()
+        #expect(try await scenario.botMessages(in: deployer).count == 1)
+        #expect(try engine.journal.openWaits().count == 1)
+        _ = try await scenario.peer.send(session: deployer, text: "done, v42 is live")
+        scenario.advance(61)
+        let report = try await engine.tick()
+        #expect(report.failures == [])
+        #expect(try await scenario.botMessages(in: desk) == ["Deployer acknowledged: done, v42 is live"])
+        #expect(try engine.journal.openWaits().isEmpty)
+        #expect(scenario.notifications.isEmpty)
+        await scenario.stop()
+    }
+
+    @Test func aWaitTimesOutAcrossEnginesAndEscalates() async throws {
+        let (scenario, desk, _) = try await handoffScenario()
+        _ = try await scenario.peer.send(session: desk, text: "deploy v43")
+        _ = try await scenario.engine().tick()
+        // A later process (a new engine on the same journal), 31 minutes on.
+        scenario.advance(31 * 60)
+        let report = try await scenario.engine().tick()
+        #expect(report.escalations == 1)
+        #expect(scenario.notifications.count == 1)
+        #expect(scenario.notifications.first?.contains("deployer did not acknowledge deploy v43 within 30m") == true)
+        #expect(try await scenario.botMessages(in: desk).isEmpty)
+        await scenario.stop()
+    }
+
+    @Test func twoStrikesBlockEscalateAndWaitForResolve() async throws {
+        let scenario = try await Scenario()
+        let room = try await scenario.session()
+        try scenario.write(
+            workflow: "sources:\n  - { from: nx:session/room, every: 1m }\n",
+            messaging: "## Sessions\n### room\n- **Session:** nx:session/\(room)\n- **Auto-reply:** yes\n")
+        let engine = try scenario.engine()
+        _ = try await scenario.peer.send(session: room, text: "hello")
+        scenario.faults.inject(.status(503), pathPrefix: "/v1/sessions/\(room)/messages", method: "POST", times: 2)
+        let first = try await engine.tick()
+        #expect(first.failures.count == 1)
+        #expect(try engine.journal.struckIntents().first?.strikes == 1)
+        scenario.advance(61)
+        let second = try await engine.tick()
+        #expect(second.escalations == 1)
+        let blocked = try #require(try engine.journal.blockedIntents().first)
+        #expect(blocked.lastErrorCode == "internal_error")
+        #expect(scenario.notifications.first?.contains("internal_error") == true)
+        // No third attempt, however many ticks.
+        scenario.advance(61)
+        _ = try await engine.tick()
+        #expect(try await scenario.botMessages(in: room).isEmpty)
+        // An operator resolves it; the next tick delivers.
+        _ = try engine.journal.resolveIntent(String(blocked.id), by: "test")
+        scenario.advance(61)
+        _ = try await engine.tick()
+        #expect(try await scenario.botMessages(in: room) == ["echo: hello"])
+        await scenario.stop()
+    }
+
+    @Test func aSourceFailingTwiceIsPausedAndEscalated() async throws {
+        let scenario = try await Scenario()
+        let room = try await scenario.session()
+        try scenario.write(
+            workflow: "sources:\n  - { from: nx:session/room, every: 1m }\n",
+            messaging: "## Sessions\n### room\n- **Session:** nx:session/\(room)\n")
+        let engine = try scenario.engine()
+        scenario.faults.inject(.status(502), pathPrefix: "/v1/sessions/\(room)/messages", method: "GET", times: 2)
+        _ = try await engine.tick()
+        scenario.advance(61)
+        let second = try await engine.tick()
+        #expect(second.escalations == 1)
+        #expect(try engine.journal.pausedSources().map(\.source) == ["nx:session/\(room)"])
+        scenario.advance(61)
+        #expect(try await engine.tick().sourcesPolled == 0)
+        await scenario.stop()
+    }
+
+    @Test func sessionsAreRenewedBeforeTheyExpire() async throws {
+        let scenario = try await Scenario()
+        let room = try await scenario.peer.createSession(ttl: 300).sessionId
+        try scenario.write(
+            workflow: "sources:\n  - { from: nx:session/room, every: 1m }\n",
+            messaging: "## Sessions\n### room\n- **Session:** nx:session/\(room)\n")
+        let engine = try scenario.engine()
+        // Half an hour of sandbox time, a tick a minute: a 5-minute session would have expired six times.
+        for _ in 0..<30 {
+            let report = try await engine.tick()
+            #expect(report.failures == [])
+            scenario.advance(61)
+        }
+        #expect(try await scenario.peer.status(session: room).sessionId == room)
+        let session = try #require(try engine.journal.sessions().first)
+        #expect(session.expiresAt > scenario.sandbox.clock.now)
+        await scenario.stop()
+    }
+
+    @Test func anOverlappingTickSkips() async throws {
+        let scenario = try await Scenario()
+        let room = try await scenario.session()
+        try scenario.write(
+            workflow: "sources:\n  - { from: nx:session/room, every: 1m }\n",
+            messaging: "## Sessions\n### room\n- **Session:** nx:session/\(room)\n")
+        let engine = try scenario.engine()
+        _ = try engine.journal.acquireLease("tick", holder: "another-tick", for: 300, now: scenario.sandbox.clock.now)
+        let report = try await engine.tick()
+        #expect(report.leaseHeld)
+        #expect(report.sourcesPolled == 0)
+        await scenario.stop()
+    }
+}
