@@ -53,8 +53,13 @@ public final class Engine: @unchecked Sendable {
 
     public func tick() async throws(JournalError) -> TickReport {
         var report = TickReport()
-        guard case .acquired = try journal.acquireLease("tick", holder: holder, for: Self.leaseDuration, now: now())
-        else {
+        var acquisition = try journal.acquireLease("tick", holder: holder, for: Self.leaseDuration, now: now())
+        if case .held(let lease) = acquisition, Journal.holderIsDead(lease.holder) {
+            // A tick on this host killed with SIGKILL: its lease would block until it expires.
+            try journal.breakLease("tick", heldBy: lease.holder)
+            acquisition = try journal.acquireLease("tick", holder: holder, for: Self.leaseDuration, now: now())
+        }
+        guard case .acquired = acquisition else {
             report.leaseHeld = true
             return report
         }

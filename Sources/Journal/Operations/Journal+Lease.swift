@@ -51,6 +51,22 @@ extension Journal {
         }
     }
 
+    /// Takes a lease over from a holder known to be dead (its process is gone), before its expiry.
+    public func breakLease(_ name: String, heldBy holder: String) throws(JournalError) {
+        try write { db in
+            try db.execute(sql: "DELETE FROM leases WHERE name = ? AND holder = ?", arguments: [name, holder])
+        }
+    }
+
+    /// Whether a holder named `pid@host#nonce` is a process on this host that no longer exists.
+    public static func holderIsDead(_ holder: String) -> Bool {
+        let parts = holder.split(separator: "@", maxSplits: 1)
+        guard parts.count == 2, let pid = Int32(parts[0]), pid > 0,
+            parts[1].split(separator: "#").first.map(String.init) == ProcessInfo.processInfo.hostName
+        else { return false }
+        return kill(pid, 0) == -1 && errno == ESRCH
+    }
+
     public func lease(_ name: String) throws(JournalError) -> LeaseRecord? {
         try read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM leases WHERE name = ?", arguments: [name]).map(

@@ -164,7 +164,8 @@ public final class Journal: Sendable {
             if empty {
                 // Set before the first table exists, so pruning can hand freed pages back to the file system.
                 // WAL mode has already written page 1, so the mode takes effect through a VACUUM (instant here).
-                try pool.writeWithoutTransaction { db in
+                // Best effort: another process setting the file up at the same moment may hold it.
+                try? pool.writeWithoutTransaction { db in
                     try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
                     try db.execute(sql: "VACUUM")
                 }

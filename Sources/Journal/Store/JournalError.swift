@@ -49,7 +49,7 @@ public struct JournalError: Error, CustomStringConvertible, Sendable {
                 hint: "keep a copy, then recover what is readable with `sqlite3 \(path) .recover > recovered.sql`")
         case .SQLITE_READONLY, .SQLITE_PERM:
             return JournalError(
-                .readOnly, path: path, "the journal is read-only",
+                .readOnly, path: path, "the journal is read-only (SQLite \(error.extendedResultCode.rawValue))",
                 hint: "give the user running switchboard write access to the file and its directory")
         case .SQLITE_CANTOPEN:
             return JournalError(
