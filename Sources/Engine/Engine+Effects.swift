@@ -8,15 +8,16 @@ internal import Workflow
 extension Engine {
     /// Sends a message to a network target as an intent.
     func send(
-        key: String, run: RunRecord?, stepID: String?, text: String, json: Value?, to target: Target, maxStrikes: Int,
-        escalateTo: String?, report: inout TickReport
+        key: String, kind: String, run: RunRecord?, stepID: String?, text: String, json: Value?, to target: Target,
+        maxStrikes: Int, escalateTo: String?, report: inout TickReport
     ) async -> RunOutcome {
         guard let messenger = messengers[target.account] else {
             report.failures.append("no messenger for account \(target.account)")
             return .failed(retryable: false)
         }
         return await intent(
-            key: key, run: run, stepID: stepID, target: target.description, digest: PayloadDigest.of(text, json: json),
+            key: key, record: EffectRecord(kind: kind, target: target.description, text: text, json: json), run: run,
+            stepID: stepID, target: target.description, digest: PayloadDigest.of(text, json: json),
             maxStrikes: maxStrikes, escalateTo: escalateTo, report: &report,
             reconcile: { digest, since throws(NetworkError) in
                 try await messenger.reconcile(digest: digest, to: target, since: since)
@@ -27,7 +28,7 @@ extension Engine {
     /// Delivers a notification to a named channel as an intent.
     func deliver(
         key: String, run: RunRecord?, stepID: String?, channelName: String, text: String, message: InboundMessage?,
-        maxStrikes: Int, escalateTo: String?, kind: String = "notification", report: inout TickReport
+        maxStrikes: Int, escalateTo: String?, kind: String = "notify", report: inout TickReport
     ) async -> RunOutcome {
         guard let channel = configuration.channels[channelName] else {
             report.failures.append("no channel named \(channelName)")
@@ -38,11 +39,13 @@ extension Engine {
             "message": message.map(RunState.value) ?? .null,
         ]
         let digest = PayloadDigest.of(text)
+        let record = EffectRecord(kind: kind, target: "channel:\(channelName)", text: text)
+        let effects = self.effects
         switch channel.kind {
         case .to(let to):
             guard let target = configuration.target(to.value) else { return .failed(retryable: false) }
             return await send(
-                key: key, run: run, stepID: stepID, text: text, json: nil, to: target,
+                key: key, kind: kind, run: run, stepID: stepID, text: text, json: nil, to: target,
                 maxStrikes: maxStrikes, escalateTo: escalateTo, report: &report)
         case .webhook(let url, let headers):
             let evaluator = ExpressionEvaluator(contexts: [
@@ -56,17 +59,11 @@ extension Engine {
             }
             let request = HTTPRequest(
                 .post, address, headers: fields, body: Data(JSONText.encode(payload).utf8), timeout: 10)
-            let http = self.http
             return await intent(
-                key: key, run: run, stepID: stepID, target: "channel:\(channelName)", digest: digest,
+                key: key, record: record, run: run, stepID: stepID, target: record.target, digest: digest,
                 maxStrikes: maxStrikes, escalateTo: escalateTo, report: &report, reconcile: nil,
                 effect: { () throws(NetworkError) in
-                    let response: HTTPResponse
-                    do throws(TransportError) {
-                        response = try await http.send(request)
-                    } catch {
-                        throw NetworkError(network: "webhook", transport: error)
-                    }
+                    let response = try await effects.post(request)
                     guard (200..<300).contains(response.status) else {
                         throw NetworkError(
                             network: "webhook", code: "http_\(response.status)",
@@ -77,13 +74,13 @@ extension Engine {
         case .command(let argv):
             let directory = configuration.directory
             return await intent(
-                key: key, run: run, stepID: stepID, target: "channel:\(channelName)", digest: digest,
+                key: key, record: record, run: run, stepID: stepID, target: record.target, digest: digest,
                 maxStrikes: maxStrikes, escalateTo: escalateTo, report: &report, reconcile: nil,
                 effect: { () throws(NetworkError) in
-                    let result = try await CommandRunner.run(
+                    let result = try await effects.command(
                         argv.map(\.value), stdin: Data(JSONText.encode(payload).utf8), timeout: 60,
-                        directory: directory,
-                        environment: CommandRunner.environment(adding: [:]))
+                        directory: directory, environment: CommandRunner.environment(adding: [:]),
+                        purpose: .channel(channelName))
                     guard result.exitCode == 0 else {
                         throw NetworkError(
                             network: "command", code: "exit_\(result.exitCode)",
@@ -125,7 +122,8 @@ extension Engine {
 
     /// The two-strike core: journal before effect, outcome after, reconcile what is unknown.
     func intent(
-        key: String, run: RunRecord?, stepID: String?, target: String, digest: String, maxStrikes: Int,
+        key: String, record: EffectRecord, run: RunRecord?, stepID: String?, target: String, digest: String,
+        maxStrikes: Int,
         escalateTo: String?, report: inout TickReport,
         reconcile: ((String, Date) async throws(NetworkError) -> Bool?)?,
         effect: () async throws(NetworkError) -> Void
@@ -156,6 +154,7 @@ extension Engine {
                     try await effect()
                     _ = try? journal.recordOutcome(.sent, forIntent: key, now: now())
                     report.sent += 1
+                    observer?(record)
                     return .completed
                 } catch {
                     let unknown =
@@ -201,10 +200,10 @@ extension Engine {
             "env": .object(ProcessInfo.processInfo.environment.mapValues { .string($0) }),
         ])
         for (name, value) in responder.env { environment[name] = try? evaluator.render(value.value) }
-        let result = try await CommandRunner.run(
+        let result = try await effects.command(
             responder.argv.map(\.value), stdin: Data(JSONText.encode(input).utf8),
-            timeout: TimeInterval(responder.timeout.seconds),
-            directory: configuration.directory, environment: CommandRunner.environment(adding: environment))
+            timeout: TimeInterval(responder.timeout.seconds), directory: configuration.directory,
+            environment: CommandRunner.environment(adding: environment), purpose: .responder)
         guard result.exitCode == 0 else {
             throw NetworkError(
                 network: "command", code: "exit_\(result.exitCode)",

@@ -31,9 +31,10 @@ extension Engine {
                 let arguments = argv.compactMap { try? evaluator.render($0.value) }
                 let timeout = TimeInterval(step.timeout?.value.seconds ?? 60)
                 do {
-                    let ran = try await CommandRunner.run(
+                    let ran = try await effects.command(
                         arguments, stdin: Data(JSONText.encode(state.snapshot).utf8), timeout: timeout,
-                        directory: configuration.directory, environment: CommandRunner.environment(adding: [:]))
+                        directory: configuration.directory, environment: CommandRunner.environment(adding: [:]),
+                        purpose: .step(stepID ?? "\(handler.name)[\(position)]"))
                     output = [
                         "stdout": .string(ran.stdout), "stderr": .string(ran.stderr),
                         "exit-code": .number(Double(ran.exitCode)), "output": .string(ran.stdout),
@@ -50,21 +51,24 @@ extension Engine {
                 }
                 let body = render(text) ?? ""
                 result = await send(
-                    key: key, run: run, stepID: stepID, text: body, json: nil, to: target, maxStrikes: maxStrikes,
+                    key: key, kind: "reply", run: run, stepID: stepID, text: body, json: nil, to: target,
+                    maxStrikes: maxStrikes,
                     escalateTo: escalateTo, report: &report)
                 output = ["reply": .string(body)]
             case .send(let to, let text, let json):
                 guard let target = destination(to.value, state: state) else { break }
                 let payload = json.map { Self.render($0.value, evaluator) }
                 result = await send(
-                    key: key, run: run, stepID: stepID, text: render(text) ?? "", json: payload, to: target,
+                    key: key, kind: "send", run: run, stepID: stepID, text: render(text) ?? "", json: payload,
+                    to: target,
                     maxStrikes: maxStrikes, escalateTo: escalateTo, report: &report)
             case .forward(let to, let note):
                 guard let target = destination(to.value, state: state), case .object = state.message,
                     let message = Self.inbound(from: state.message)
                 else { break }
                 result = await send(
-                    key: key, run: run, stepID: stepID, text: Self.forwardText(message, note: render(note)),
+                    key: key, kind: "forward", run: run, stepID: stepID,
+                    text: Self.forwardText(message, note: render(note)),
                     json: message.json, to: target, maxStrikes: maxStrikes, escalateTo: escalateTo, report: &report)
             case .notify(let channel, let text):
                 let body = render(text) ?? Self.inbound(from: state.message).map { "\($0.sender): \($0.text)" } ?? ""

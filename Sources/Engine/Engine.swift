@@ -20,13 +20,24 @@ public struct TickReport: Sendable, Equatable {
     public var nothingDue: Bool { sourcesPolled == 0 && runs == 0 && renewals == 0 && failures.isEmpty }
 }
 
+/// An effect as a dry run reports it: what kind, to where, saying what.
+public struct EffectRecord: Sendable, Equatable, Codable {
+    /// `reply`, `send`, `forward`, `notify`, `digest` or `escalation`.
+    public var kind: String
+    /// A network target, or `channel:NAME`.
+    public var target: String
+    public var text: String
+    public var json: Value?
+}
+
 /// One tick of the scheduler (DESIGN.md §3): take the lease, poll what is due, journal the messages, run the
 /// rules and handlers for each, act through the messengers, renew what expires, release the lease.
 public final class Engine: @unchecked Sendable {
     public let configuration: EngineConfiguration
     public let journal: Journal
     let messengers: [String: any Messenger]
-    let http: HTTPClient
+    let effects: any LocalEffects
+    let observer: (@Sendable (EffectRecord) -> Void)?
     let now: @Sendable () -> Date
     let holder: String
     /// Values for `${{ secrets.NAME }}` (sealed storage arrives with the secrets issue).
@@ -34,15 +45,19 @@ public final class Engine: @unchecked Sendable {
     /// Above zero while an escalation is being delivered: its failure must not escalate again.
     var escalationDepth = 0
 
+    /// `effects` and `messengers` are every way out: a dry run passes recording and fixture ones. `observer`
+    /// hears of each effect as it is done.
     public init(
         configuration: EngineConfiguration, journal: Journal, messengers: [String: any Messenger],
-        http: HTTPClient = .shared, secrets: [String: String] = [:], holder: String = Journal.processHolder,
+        effects: any LocalEffects = LiveEffects(), observer: (@Sendable (EffectRecord) -> Void)? = nil,
+        secrets: [String: String] = [:], holder: String = Journal.processHolder,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.configuration = configuration
         self.journal = journal
         self.messengers = messengers
-        self.http = http
+        self.effects = effects
+        self.observer = observer
         self.secrets = secrets
         self.holder = holder
         self.now = now
@@ -217,7 +232,7 @@ public final class Engine: @unchecked Sendable {
         for forward in rule.forwardTo {
             guard let target = configuration.target(forward.value) else { continue }
             let result = await send(
-                key: "\(prefix)/forward/\(target)", run: run, stepID: "forward",
+                key: "\(prefix)/forward/\(target)", kind: "forward", run: run, stepID: "forward",
                 text: Self.forwardText(message, note: nil),
                 json: message.json, to: target, maxStrikes: maxStrikes, escalateTo: rule.escalateTo?.value,
                 report: &report)
@@ -240,7 +255,8 @@ public final class Engine: @unchecked Sendable {
             guard !reply.isEmpty else { return outcome }
             return outcome.merged(
                 await send(
-                    key: "\(prefix)/auto-reply", run: run, stepID: "auto-reply", text: reply, json: nil, to: target,
+                    key: "\(prefix)/auto-reply", kind: "reply", run: run, stepID: "auto-reply", text: reply, json: nil,
+                    to: target,
                     maxStrikes: maxStrikes, escalateTo: rule.escalateTo?.value, report: &report))
         }
         return outcome
@@ -266,7 +282,8 @@ public final class Engine: @unchecked Sendable {
                 await deliver(
                     key: "digest:\(messages[0].0.id)-\(messages.last!.0.id)/\(channel)", run: run, stepID: "digest",
                     channelName: channel, text: digest, message: nil,
-                    maxStrikes: configuration.escalation?.after?.value ?? 2, escalateTo: nil, report: &report))
+                    maxStrikes: configuration.escalation?.after?.value ?? 2, escalateTo: nil, kind: "digest",
+                    report: &report))
         }
         try finish(run: run, outcome: outcome, rows: messages.map(\.0.id))
     }

@@ -67,8 +67,10 @@ public struct EngineConfiguration: Sendable {
 
     let labels: [String: Target]
 
-    /// A target string with labels resolved (`nx:session/release-room` → `nx:session/4670…`).
+    /// A target string with labels resolved (`nx:session/release-room` → `nx:session/4670…`); a bare rule
+    /// label (`release-room`) names its conversation too.
     public func target(_ text: String) -> Target? {
+        if !text.contains(":") { return labels[text] }
         guard var target = try? Target.parse(text).get() else { return nil }
         if target.kind == .session, let id = target.id, let labelled = labels[id] { target = labelled }
         return target

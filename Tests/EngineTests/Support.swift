@@ -81,7 +81,7 @@ final class Scenario: @unchecked Sendable {
         return Engine(
             configuration: EngineConfiguration(workspace: report.workspace, directory: directory.path),
             journal: try Journal(path: journalPath), messengers: ["nx": NexusMessenger(account: "nx", client: client)],
-            http: http, holder: "test-\(UUID().uuidString)", now: { clock.now })
+            effects: LiveEffects(http: http), holder: "test-\(UUID().uuidString)", now: { clock.now })
     }
 
     /// Messages the bot sent to a session, in order.
