@@ -201,9 +201,12 @@ public final class Engine: @unchecked Sendable {
                 unmatched.append((row, message))
                 continue
             }
+            let handlerName = resolved.rule.onMessage.flatMap {
+                configuration.handlers[$0.value] != nil ? $0.value : nil
+            }
             let run = try journal.beginRun(
                 trigger: "message", reference: "inbox:\(row.id)", workflow: configuration.workflowName,
-                handler: resolved.rule.onMessage?.value, now: now())
+                handler: handlerName ?? (resolved.rule.autoReply?.value == true ? "(responder)" : nil), now: now())
             report.runs += 1
             var state = RunState(message: message, rule: resolved.rule, workflow: configuration.workflowName)
             let outcome = await applyPolicy(

@@ -18,7 +18,7 @@ struct Switchboard: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Validate.self, Schema.self, Init.self, Plan.self, Test.self, Tick.self, Resolve.self, Status.self,
+            Validate.self, Schema.self, Init.self, Plan.self, Test.self, Tick.self, Run.self, Resolve.self, Status.self,
             JournalCommand.self,
             Sandbox.self,
             NexusCommand.self,

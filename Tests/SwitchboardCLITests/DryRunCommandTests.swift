@@ -66,3 +66,38 @@ import Testing
         #expect(unreachable.stderr.contains("CURLE_COULDNT_CONNECT"))
     }
 }
+
+@Suite struct RunCommandTests {
+    @Test func theDaemonReloadsKeepsTheLastGoodConfigurationAndStopsOnSIGTERM() throws {
+        let root = try Binary.workspace([
+            "workflows/a.yaml":
+                "version: 1\naccounts:\n  nx: { protocol: nexus, server: \"http://127.0.0.1:9\", agent-id: bot }\n",
+            "MESSAGING.md": "## Sessions\n",
+        ])
+        let daemon = Process()
+        daemon.executableURL = Binary.url
+        daemon.arguments = ["run", "--workspace", root.path, "--max-sleep", "1"]
+        let errors = Pipe()
+        daemon.standardError = errors
+        daemon.standardOutput = FileHandle.nullDevice
+        try daemon.run()
+        usleep(700_000)
+        // A broken change is reported and ignored.
+        try Data("version: 1\nsorces: []\n".utf8).write(to: root.appendingPathComponent("workflows/a.yaml"))
+        usleep(1_200_000)
+        #expect(daemon.isRunning)
+        // A good change is taken.
+        try Data(
+            "version: 1\naccounts:\n  nx: { protocol: nexus, server: \"http://127.0.0.1:9\", agent-id: other }\n".utf8
+        )
+        .write(to: root.appendingPathComponent("workflows/a.yaml"))
+        usleep(1_200_000)
+        daemon.terminate()
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("keeping the last good configuration"))
+        #expect(log.contains("reloaded the workspace"))
+        #expect(log.hasSuffix("stopped\n"))
+    }
+}

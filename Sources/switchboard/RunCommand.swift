@@ -1,0 +1,120 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Journal
+import Workflow
+
+extension Switchboard {
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "run",
+            abstract: "The daemon: the tick's scheduler, long-running.",
+            discussion: """
+                Ticks whenever something is due (a source, a schedule, a wait's deadline), sleeping in between \
+                (at most --max-sleep). When workflows/*.yaml or MESSAGING.md change it reloads them; a change that \
+                does not validate is reported and the last good configuration keeps running. SIGTERM or SIGINT \
+                lets the tick in flight finish and be journaled, then exits 0.
+                """)
+
+        @Option(help: "The workspace directory.", completion: .directory) var workspace = "."
+        @Option(help: ArgumentHelp("The journal file.", valueName: "path"), completion: .file()) var journal: String?
+        @Option(help: "The longest sleep between ticks, in seconds.") var maxSleep = 60
+
+        func validate() throws {
+            guard maxSleep >= 1 else { throw ValidationError("--max-sleep must be at least 1") }
+        }
+
+        func run() async throws {
+            let stop = LockedFlag()
+            for signalNumber in [SIGINT, SIGTERM] {
+                signal(signalNumber, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signalNumber)
+                source.setEventHandler { stop.set() }
+                source.resume()
+                Switchboard.Sandbox.signalSources.append(source)
+            }
+            var engine = try EngineLoader.engine(workspace: workspace, journal: journal)
+            var signature = Self.signature(of: workspace)
+            log(
+                "running \(engine.configuration.sources.count) sources, \(engine.configuration.workspace.schedules.count) schedules"
+            )
+            while !stop.isSet {
+                do {
+                    let report = try await engine.tick()
+                    if report.leaseHeld {
+                        log("another tick holds the lease; waiting")
+                    } else if !report.nothingDue {
+                        log(
+                            "tick: \(report.sourcesPolled) polled, \(report.messagesReceived) new, \(report.runs) runs, \(report.sent) sent, \(report.failures.count) failures"
+                        )
+                        for failure in report.failures { log("  \(failure)") }
+                    }
+                } catch {
+                    log("journal: \(error.message) (\(error.hint))")
+                }
+                let sleep = Self.sleep(engine: engine, maximum: TimeInterval(maxSleep))
+                let deadline = Date().addingTimeInterval(sleep)
+                while !stop.isSet, Date() < deadline {
+                    try? await Task.sleep(for: .milliseconds(200))
+                    let current = Self.signature(of: workspace)
+                    if current != signature {
+                        signature = current
+                        do {
+                            engine = try EngineLoader.engine(workspace: workspace, journal: journal)
+                            log("reloaded the workspace")
+                            break
+                        } catch {
+                            log(
+                                "the changed workspace does not validate; keeping the last good configuration\n\(error)"
+                            )
+                        }
+                    }
+                }
+            }
+            log("stopped")
+        }
+
+        func log(_ line: String) {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+
+        /// Until the next due job or wait deadline, within 1 s and `maximum`.
+        static func sleep(engine: Engine, maximum: TimeInterval) -> TimeInterval {
+            let now = Date()
+            var next = now.addingTimeInterval(maximum)
+            let known = Set(
+                engine.configuration.sources.map(\.jobKey)
+                    + engine.configuration.workspace.schedules.map { "schedule:\($0.name)" })
+            for job in (try? engine.journal.schedules()) ?? [] where known.contains(job.jobKey) {
+                if let due = job.nextDue { next = min(next, due) }
+            }
+            for wait in (try? engine.journal.openWaits()) ?? [] { next = min(next, wait.deadline) }
+            return min(maximum, max(1, next.timeIntervalSince(now)))
+        }
+
+        /// The workspace's files and their modification times: a change means reload.
+        static func signature(of workspace: String) -> [String: Date] {
+            var files = [(workspace as NSString).appendingPathComponent("MESSAGING.md")]
+            let folder = (workspace as NSString).appendingPathComponent("workflows")
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+                files.append((folder as NSString).appendingPathComponent(name))
+            }
+            var signature: [String: Date] = [:]
+            for file in files {
+                if let date = (try? FileManager.default.attributesOfItem(atPath: file))?[.modificationDate] as? Date {
+                    signature[file] = date
+                }
+            }
+            return signature
+        }
+    }
+}
+
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}
