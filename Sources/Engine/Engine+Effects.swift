@@ -190,9 +190,15 @@ extension Engine {
             throw NetworkError(
                 network: "command", code: "no_responder", message: "no responder is configured", isTransient: false)
         }
+        // The conversation's latest messages (this one last), as the journal holds them.
+        let account = (try? Target.parse(message.conversation).get())?.account ?? ""
+        let rows = (try? journal.recentMessages(account: account, conversation: message.conversation, limit: 50)) ?? []
+        // Up to this message: later ones (already journaled in the same poll) are not history yet.
+        let end = rows.firstIndex { $0.messageID == message.id }.map { $0 + 1 } ?? rows.count
+        let history: [Value] = rows[..<end].suffix(10).compactMap { Self.decode($0.payload).map(RunState.value) }
         let input: Value = [
             "message": RunState.value(message), "rule": RunState.value(rule),
-            "instructions": rule.onMessage.map { .string($0.value) } ?? .null, "history": .array([]),
+            "instructions": rule.onMessage.map { .string($0.value) } ?? .null, "history": .array(history),
         ]
         var environment: [String: String] = [:]
         let evaluator = ExpressionEvaluator(contexts: [

@@ -201,3 +201,48 @@ import Testing
         await scenario.stop()
     }
 }
+
+@Suite(.serialized) struct EngineWebhookTests {
+    /// The loopback receiver is the sandbox itself: the webhook posts `{kind, text, …}` into a session it
+    /// joined, with X-Agent-Id as a header, and the test reads what arrived.
+    @Test func notifyByWebhookAndTheResponderSeesHistory() async throws {
+        let scenario = try await Scenario()
+        let room = try await scenario.session()
+        let inbox = try await scenario.session()
+        let receiver = NexusClient(
+            server: scenario.server.url, agentID: "receiver",
+            keys: SessionKeyStore(directory: scenario.directory.appendingPathComponent("receiver-keys").path),
+            http: scenario.http)
+        _ = try await receiver.join(session: inbox)
+        try scenario.script(
+            "history.sh",
+            #"python3 -c 'import json,sys; d=json.load(sys.stdin); print("seen " + ",".join(m["text"] for m in d["history"]))'"#
+        )
+        try scenario.write(
+            workflow: "sources:\n  - { from: nx:session/room, every: 1m }\n",
+            messaging:
+                "## Sessions\n### room\n- **Session:** nx:session/\(room)\n- **Auto-reply:** yes\n- **Notify:** hook\n")
+        // Add the webhook channel and the history responder.
+        let file = scenario.directory.appendingPathComponent("workflows/main.yaml")
+        var text = try String(contentsOf: file, encoding: .utf8)
+        text = text.replacingOccurrences(
+            of: "responder: { run: [./agents/reply.sh], timeout: 10s }",
+            with: "responder: { run: [./agents/history.sh], timeout: 10s }")
+        text = text.replacingOccurrences(
+            of: "  ops: { command: [./agents/notify.sh] }",
+            with:
+                "  ops: { command: [./agents/notify.sh] }\n  hook: { webhook: \"\(scenario.server.url)/v1/sessions/\(inbox)/messages\", headers: { X-Agent-Id: receiver } }"
+        )
+        try Data(text.utf8).write(to: file)
+        let engine = try scenario.engine()
+        _ = try await scenario.peer.send(session: room, text: "first")
+        _ = try await scenario.peer.send(session: room, text: "second")
+        let report = try await engine.tick()
+        #expect(report.failures == [])
+        let received = try await receiver.poll(session: inbox).messages.filter { $0.agentId == "receiver" }.map(\.text)
+        #expect(received.count == 2)
+        #expect(received.first?.contains("New message from peer") == true)
+        #expect(try await scenario.botMessages(in: room) == ["seen first", "seen first,second"])
+        await scenario.stop()
+    }
+}

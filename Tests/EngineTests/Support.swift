@@ -74,7 +74,7 @@ final class Scenario: @unchecked Sendable {
     func engine() throws -> Engine {
         let report = WorkspaceLoader.validate(paths: [directory.path])
         let errors = report.diagnostics.filter { $0.severity == .error }
-        precondition(errors.isEmpty, "\(errors)")
+        guard errors.isEmpty else { throw ScenarioError(findings: errors.map(\.description)) }
         let client = NexusClient(
             server: server.url, agentID: "bot", keys: SessionKeyStore.workspace(directory.path), http: http)
         let clock = sandbox.clock
@@ -96,4 +96,9 @@ final class Scenario: @unchecked Sendable {
     }
 
     func advance(_ seconds: TimeInterval) { sandbox.clock.advance(by: seconds) }
+}
+
+struct ScenarioError: Error, CustomStringConvertible {
+    var findings: [String]
+    var description: String { "the scenario's workspace does not validate: \(findings)" }
 }

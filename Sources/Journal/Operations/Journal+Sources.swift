@@ -125,6 +125,21 @@ extension Journal {
         }
     }
 
+    /// The latest messages of a conversation, oldest first: the history a responder is given.
+    public func recentMessages(
+        account: String, conversation: String, limit: Int = 10
+    ) throws(JournalError)
+        -> [InboxMessage]
+    {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM inbox WHERE account = ? AND conversation = ? ORDER BY id DESC LIMIT ?",
+                arguments: [account, conversation, limit]
+            ).map(InboxMessage.init(row:)).reversed()
+        }
+    }
+
     public func markHandled(_ messageIDs: [Int64], by run: Int64) throws(JournalError) {
         try write { db in
             let update = try db.cachedStatement(sql: "UPDATE inbox SET handling_run_id = ? WHERE id = ?")
