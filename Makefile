@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN = .build/debug/switchboard
 
-.PHONY: run test build lint bench bench-journal bench-nexus deps clean
+.PHONY: run test build lint bench bench-journal bench-nexus bench-engine deps clean
 
 ## run: build switchboard and run its main job on the embedded default: the examples checked, then a
 ## conversation through the sandbox servers
@@ -32,6 +32,10 @@ bench-journal: deps
 ## bench-nexus: 200 Nexus polls through NexusClient against a loop of curl + jq, on the sandbox
 bench-nexus: deps
 	scripts/bench-nexus
+
+## bench-engine: 1,000 messages through rule → reply → journal, and a tick with nothing due
+bench-engine: deps
+	scripts/bench-engine
 
 deps:
 	@scripts/bootstrap

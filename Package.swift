@@ -72,6 +72,10 @@ let package = Package(
             path: "Benchmarks/journal-harness",
             swiftSettings: strictness
         ),
+        // The engine's throughput against the sandbox, for scripts/bench-engine.
+        .executableTarget(
+            name: "engine-bench", dependencies: ["Engine", "Journal", "Nexus", "Sandbox", "Transport", "Workflow"],
+            path: "Benchmarks/engine-bench", swiftSettings: strictness),
         // Polls many sessions through NexusClient, for scripts/bench-nexus.
         .executableTarget(
             name: "nexus-bench", dependencies: ["Nexus", "Transport"], path: "Benchmarks/nexus-bench",

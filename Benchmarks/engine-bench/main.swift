@@ -1,0 +1,106 @@
+// The engine's throughput against the sandbox, for scripts/bench-engine: 1,000 messages across 100 Nexus
+// sessions through rule → reply → journal, once with a template reply and once with a subprocess responder.
+//
+//   engine-bench DIRECTORY        (the workspaces are left there for the script's nothing-due measurement)
+import Engine
+import Foundation
+import Journal
+import Nexus
+import Sandbox
+import Transport
+import Workflow
+
+let sessionsCount = 100
+let perSession = 10
+guard CommandLine.arguments.count == 2 else {
+    FileHandle.standardError.write(Data("usage: engine-bench DIRECTORY\n".utf8))
+    exit(2)
+}
+let root = URL(fileURLWithPath: CommandLine.arguments[1])
+
+func measure(responder: Bool) async throws -> (seconds: Double, messages: Int) {
+    var options = NexusSandbox.Options()
+    options.rateLimit = nil
+    options.defaultMaxAgents = 4
+    let sandbox = NexusSandbox(options: options)
+    let server = try await SandboxServer.start(nexus: sandbox)
+    defer { Task { await server.stop() } }
+    let http = HTTPClient(connections: 8)
+    let directory = root.appendingPathComponent(responder ? "responder" : "template")
+    try FileManager.default.createDirectory(
+        at: directory.appendingPathComponent("workflows"), withIntermediateDirectories: true)
+    let peer = NexusClient(
+        server: server.url, agentID: "peer",
+        keys: SessionKeyStore(directory: directory.appendingPathComponent("peer").path),
+        http: http)
+    var sessions: [String] = []
+    for _ in 0..<sessionsCount { sessions.append(try await peer.createSession().sessionId) }
+    var sources = "sources:\n"
+    var messaging = "## Sessions\n"
+    for (index, session) in sessions.enumerated() {
+        sources += "  - { from: nx:session/s\(index), every: 1h }\n"
+        messaging += "### s\(index)\n- **Session:** nx:session/\(session)\n"
+        messaging += responder ? "- **Auto-reply:** yes\n" : "- **On message:** ack\n"
+    }
+    try Data(
+        """
+        version: 1
+        accounts:
+          nx: { protocol: nexus, server: "\(server.url)", agent-id: bot }
+        responder: { run: [./reply.sh] }
+        channels:
+          ops: { command: [./reply.sh] }
+        escalation: { to: ops }
+        handlers:
+          ack:
+            - reply: "ack ${{ message.id }}"
+        \(sources)
+        """.utf8
+    ).write(to: directory.appendingPathComponent("workflows/main.yaml"))
+    try Data(messaging.utf8).write(to: directory.appendingPathComponent("MESSAGING.md"))
+    let script = directory.appendingPathComponent("reply.sh")
+    try Data("#!/bin/sh\ncat >/dev/null\necho ok\n".utf8).write(to: script)
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+
+    let report = WorkspaceLoader.validate(paths: [directory.path])
+    let configuration = EngineConfiguration(workspace: report.workspace, directory: directory.path)
+    let journal = try Journal(path: directory.appendingPathComponent(".switchboard/journal.sqlite3").path)
+    let client = NexusClient(
+        server: server.url, agentID: "bot", keys: SessionKeyStore.workspace(directory.path), http: http)
+    let engine = Engine(
+        configuration: configuration, journal: journal,
+        messengers: ["nx": NexusMessenger(account: "nx", client: client)],
+        effects: LiveEffects(http: http))
+    _ = try await engine.tick()  // joins every session: not part of the measurement
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for session in sessions {
+            group.addTask {
+                for index in 0..<perSession { _ = try await peer.send(session: session, text: "m\(index)") }
+            }
+        }
+        try await group.waitForAll()
+    }
+    for source in configuration.sources { try journal.recordSchedule(source.jobKey, nextDue: nil) }
+    let start = ContinuousClock.now
+    let tick = try await engine.tick()
+    let elapsed = ContinuousClock.now - start
+    precondition(tick.failures.isEmpty, "\(tick.failures.prefix(3))")
+    // Nothing is due for an hour now: the script times `switchboard tick` on this workspace.
+    return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, tick.sent)
+}
+
+do {
+    let template = try await measure(responder: false)
+    let responder = try await measure(responder: true)
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    print(
+        String(
+            format:
+                "{\"template_per_second\":%.0f,\"template_messages\":%d,\"responder_per_second\":%.0f,\"responder_messages\":%d,\"peak_rss_mib\":%.1f}",
+            Double(template.messages) / template.seconds, template.messages,
+            Double(responder.messages) / responder.seconds, responder.messages, Double(usage.ru_maxrss) / 1024))
+} catch {
+    FileHandle.standardError.write(Data("engine-bench: \(error)\n".utf8))
+    exit(1)
+}
