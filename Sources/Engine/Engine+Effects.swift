@@ -113,11 +113,14 @@ extension Engine {
         key: String, run: RunRecord?, stepID: String?, channelName: String, text: String, message: InboundMessage?,
         maxStrikes: Int, escalateTo: String?, kind: String, report: inout TickReport, isEscalation: Bool
     ) async -> RunOutcome {
-        escalationDepth += 1
-        defer { escalationDepth -= 1 }
-        return await deliver(
-            key: key, run: run, stepID: stepID, channelName: channelName, text: text, message: message,
-            maxStrikes: maxStrikes, escalateTo: escalateTo, kind: kind, report: &report)
+        var local = report
+        let outcome = await Self.$deliveringEscalation.withValue(true) {
+            await deliver(
+                key: key, run: run, stepID: stepID, channelName: channelName, text: text, message: message,
+                maxStrikes: maxStrikes, escalateTo: escalateTo, kind: kind, report: &local)
+        }
+        report = local
+        return outcome
     }
 
     /// The two-strike core: journal before effect, outcome after, reconcile what is unknown.
@@ -166,7 +169,7 @@ extension Engine {
                     let settled = try? journal.recordOutcome(outcome, forIntent: key, now: now())
                     report.failures.append("\(target): \(error)")
                     if settled?.status == .blocked {
-                        if escalationDepth == 0 {
+                        if !Self.deliveringEscalation {
                             await escalate(
                                 subject: "intent:\(key)", code: error.code,
                                 text:

@@ -16,6 +16,16 @@ public struct TickReport: Sendable, Equatable {
 
     public init() {}
 
+    mutating func merge(_ other: TickReport) {
+        sourcesPolled += other.sourcesPolled
+        messagesReceived += other.messagesReceived
+        runs += other.runs
+        sent += other.sent
+        failures += other.failures
+        escalations += other.escalations
+        renewals += other.renewals
+    }
+
     /// Nothing was due: no poll, no run, no renewal.
     public var nothingDue: Bool { sourcesPolled == 0 && runs == 0 && renewals == 0 && failures.isEmpty }
 }
@@ -42,8 +52,8 @@ public final class Engine: @unchecked Sendable {
     let holder: String
     /// Values for `${{ secrets.NAME }}` (sealed storage arrives with the secrets issue).
     let secrets: [String: String]
-    /// Above zero while an escalation is being delivered: its failure must not escalate again.
-    var escalationDepth = 0
+    /// Set while an escalation is being delivered: its failure must not escalate again.
+    @TaskLocal static var deliveringEscalation = false
 
     /// `effects` and `messengers` are every way out: a dry run passes recording and fixture ones. `observer`
     /// hears of each effect as it is done.
@@ -193,27 +203,76 @@ public final class Engine: @unchecked Sendable {
 
     /// Every message no run has handled, oldest first: new ones, and those a crashed or failed tick left.
     private func handleInbox(_ report: inout TickReport) async throws(JournalError) {
-        var unmatched: [(InboxMessage, InboundMessage)] = []
+        // Conversations are independent: up to eight are handled at once, each one's messages in order.
+        var conversations: [String: [(InboxMessage, InboundMessage)]] = [:]
+        var order: [String] = []
         for row in try journal.unhandledMessages() {
             guard let message = Self.decode(row.payload) else { continue }
-            if try await resumeWait(for: message, row: row, report: &report) { continue }
-            guard let resolved = configuration.rule(for: message.conversation) else {
-                unmatched.append((row, message))
-                continue
-            }
-            let handlerName = resolved.rule.onMessage.flatMap {
-                configuration.handlers[$0.value] != nil ? $0.value : nil
-            }
-            let run = try journal.beginRun(
-                trigger: "message", reference: "inbox:\(row.id)", workflow: configuration.workflowName,
-                handler: handlerName ?? (resolved.rule.autoReply?.value == true ? "(responder)" : nil), now: now())
-            report.runs += 1
-            var state = RunState(message: message, rule: resolved.rule, workflow: configuration.workflowName)
-            let outcome = await applyPolicy(
-                resolved.rule, message: message, row: row, run: run, state: &state, report: &report)
-            try finish(run: run, outcome: outcome, rows: [row.id])
+            if conversations[message.conversation] == nil { order.append(message.conversation) }
+            conversations[message.conversation, default: []].append((row, message))
         }
-        if !unmatched.isEmpty { try await defaultBehavior(unmatched, report: &report) }
+        guard !order.isEmpty else { return }
+        let results = await withTaskGroup(of: (Int, ConversationResult).self) { group in
+            var next = 0
+            var collected: [(Int, ConversationResult)] = []
+            func start(_ index: Int) {
+                let messages = conversations[order[index]]!
+                group.addTask { (index, await self.handleConversation(messages)) }
+            }
+            while next < min(8, order.count) {
+                start(next)
+                next += 1
+            }
+            for await result in group {
+                collected.append(result)
+                if next < order.count {
+                    start(next)
+                    next += 1
+                }
+            }
+            return collected.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        var unmatched: [(InboxMessage, InboundMessage)] = []
+        for result in results {
+            report.merge(result.report)
+            unmatched += result.unmatched
+            if let error = result.error { throw error }
+        }
+        if !unmatched.isEmpty { try await defaultBehavior(unmatched.sorted { $0.0.id < $1.0.id }, report: &report) }
+    }
+
+    struct ConversationResult: Sendable {
+        var report = TickReport()
+        var unmatched: [(InboxMessage, InboundMessage)] = []
+        var error: JournalError?
+    }
+
+    /// One conversation's unhandled messages, in order.
+    private func handleConversation(_ messages: [(InboxMessage, InboundMessage)]) async -> ConversationResult {
+        var result = ConversationResult()
+        do throws(JournalError) {
+            for (row, message) in messages {
+                if try await resumeWait(for: message, row: row, report: &result.report) { continue }
+                guard let resolved = configuration.rule(for: message.conversation) else {
+                    result.unmatched.append((row, message))
+                    continue
+                }
+                let handlerName = resolved.rule.onMessage.flatMap {
+                    configuration.handlers[$0.value] != nil ? $0.value : nil
+                }
+                let run = try journal.beginRun(
+                    trigger: "message", reference: "inbox:\(row.id)", workflow: configuration.workflowName,
+                    handler: handlerName ?? (resolved.rule.autoReply?.value == true ? "(responder)" : nil), now: now())
+                result.report.runs += 1
+                var state = RunState(message: message, rule: resolved.rule, workflow: configuration.workflowName)
+                let outcome = await applyPolicy(
+                    resolved.rule, message: message, row: row, run: run, state: &state, report: &result.report)
+                try finish(run: run, outcome: outcome, rows: [row.id])
+            }
+        } catch {
+            result.error = error
+        }
+        return result
     }
 
     /// A rule's policy: notify and forward bullets, then its handler, or the responder when it auto-replies.
