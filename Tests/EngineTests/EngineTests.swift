@@ -123,9 +123,7 @@ import Testing
     @Test func twoStrikesBlockEscalateAndWaitForResolve() async throws {
         let scenario = try await Scenario()
         let room = try await scenario.session()
-        try scenario.write(
-            workflow: "sources:\n  - { from: nx:session/room, every: 1m }\n",
-            messaging: "## Sessions\n### room\n- **Session:** nx:session/\(room)\n- **Auto-reply:** yes\n")
+        try scenario.writeRoom(room, bullets: "- **Auto-reply:** yes\n")
         let engine = try scenario.engine()
         _ = try await scenario.peer.send(session: room, text: "hello")
         scenario.faults.inject(.status(503), pathPrefix: "/v1/sessions/\(room)/messages", method: "POST", times: 2)
@@ -153,9 +151,7 @@ import Testing
     @Test func aSourceFailingTwiceIsPausedAndEscalated() async throws {
         let scenario = try await Scenario()
         let room = try await scenario.session()
-        try scenario.write(
-            workflow: "sources:\n  - { from: nx:session/room, every: 1m }\n",
-            messaging: "## Sessions\n### room\n- **Session:** nx:session/\(room)\n")
+        try scenario.writeRoom(room, bullets: "")
         let engine = try scenario.engine()
         scenario.faults.inject(.status(502), pathPrefix: "/v1/sessions/\(room)/messages", method: "GET", times: 2)
         _ = try await engine.tick()
@@ -171,9 +167,7 @@ import Testing
     @Test func sessionsAreRenewedBeforeTheyExpire() async throws {
         let scenario = try await Scenario()
         let room = try await scenario.peer.createSession(ttl: 300).sessionId
-        try scenario.write(
-            workflow: "sources:\n  - { from: nx:session/room, every: 1m }\n",
-            messaging: "## Sessions\n### room\n- **Session:** nx:session/\(room)\n")
+        try scenario.writeRoom(room, bullets: "")
         let engine = try scenario.engine()
         // Half an hour of sandbox time, a tick a minute: a 5-minute session would have expired six times.
         for _ in 0..<30 {
@@ -190,9 +184,7 @@ import Testing
     @Test func anOverlappingTickSkips() async throws {
         let scenario = try await Scenario()
         let room = try await scenario.session()
-        try scenario.write(
-            workflow: "sources:\n  - { from: nx:session/room, every: 1m }\n",
-            messaging: "## Sessions\n### room\n- **Session:** nx:session/\(room)\n")
+        try scenario.writeRoom(room, bullets: "")
         let engine = try scenario.engine()
         _ = try engine.journal.acquireLease("tick", holder: "another-tick", for: 300, now: scenario.sandbox.clock.now)
         let report = try await engine.tick()

@@ -69,6 +69,13 @@ final class Scenario: @unchecked Sendable {
         try Data(messaging.utf8).write(to: directory.appendingPathComponent("MESSAGING.md"))
     }
 
+    /// One session, `room`, polled every minute, with these MESSAGING.md bullets after its Session.
+    func writeRoom(_ room: String, bullets: String) throws {
+        try write(
+            workflow: "sources:\n  - { from: nx:session/room, every: 1m }\n",
+            messaging: "## Sessions\n### room\n- **Session:** nx:session/\(room)\n" + bullets)
+    }
+
     var journalPath: String { directory.appendingPathComponent(".switchboard/journal.sqlite3").path }
 
     func engine() throws -> Engine {
