@@ -19,7 +19,7 @@ extension Engine {
                 guard let value = try? evaluator.value(of: condition.value), value.isTruthy else { continue }
             }
             let stepID = step.id?.value
-            let record = try? journal.beginStep(run: run.id, stepID: stepID, position: position, now: now())
+            let started = now()
             let key = "\(keyPrefix)/\(handler.name)/\(position)"
             func render(_ template: Located<Template>?) -> String? {
                 template.flatMap { try? evaluator.render($0.value) }
@@ -102,16 +102,16 @@ extension Engine {
                 result = .waiting
             }
             if let stepID, output != .null { state.steps[stepID] = output }
-            if let record {
-                let status: StepRecord.Status =
-                    switch result {
-                    case .completed, .stopped: .succeeded
-                    case .waiting: .waiting
-                    case .failed: .failed
-                    }
-                try? journal.finishStep(
-                    record.id, status: status, outputJSON: output == .null ? nil : JSONText.encode(output), now: now())
-            }
+            let status: StepRecord.Status =
+                switch result {
+                case .completed, .stopped: .succeeded
+                case .waiting: .waiting
+                case .failed: .failed
+                }
+            state.stepLog.append(
+                StepDraft(
+                    stepID: stepID, position: position, status: status,
+                    outputJSON: output == .null ? nil : JSONText.encode(output), startedAt: started, finishedAt: now()))
             outcome = outcome.merged(result)
             switch result {
             case .waiting, .stopped, .failed: return outcome
@@ -169,9 +169,9 @@ extension Engine {
                 guard (try? probe.evaluate(expression))?.isTruthy == true else { continue }
             }
             guard try journal.resolveWait(wait.id, resolution: "message", now: now()) else { continue }
-            let outcome = await resume(fields, wait: wait, message: message, timedOut: false, report: &report)
+            let (outcome, steps) = await resume(fields, wait: wait, message: message, timedOut: false, report: &report)
             guard let run = try journal.run(wait.runID) else { return true }
-            try finishResumed(run: run, outcome: outcome, rows: [row.id])
+            try finishResumed(run: run, outcome: outcome, steps: steps, rows: [row.id])
             return true
         }
         return false
@@ -184,18 +184,18 @@ extension Engine {
                 let matcher = try? JSONText.decode(wait.matcher), case .object(let fields) = matcher,
                 let run = try journal.run(wait.runID)
             else { continue }
-            let outcome = await resume(fields, wait: wait, message: nil, timedOut: true, report: &report)
-            try finishResumed(run: run, outcome: outcome, rows: [])
+            let (outcome, steps) = await resume(fields, wait: wait, message: nil, timedOut: true, report: &report)
+            try finishResumed(run: run, outcome: outcome, steps: steps, rows: [])
         }
     }
 
     private func resume(
         _ fields: [String: Value], wait: WaitRecord, message: InboundMessage?, timedOut: Bool, report: inout TickReport
-    ) async -> RunOutcome {
+    ) async -> (RunOutcome, [StepDraft]) {
         guard case .string(let handlerName)? = fields["handler"], let handler = configuration.handlers[handlerName],
             case .number(let position)? = fields["position"], let snapshot = fields["state"],
             var state = RunState(snapshot: snapshot), let run = try? journal.run(wait.runID)
-        else { return .failed(retryable: false) }
+        else { return (.failed(retryable: false), []) }
         report.runs += 1
         if let stepID = wait.stepID {
             state.steps[stepID] = [
@@ -206,18 +206,24 @@ extension Engine {
         let prefix: String = if case .string(let text)? = fields["key-prefix"] { text } else { "run:\(run.id)" }
         let strikes: Int = if case .number(let number)? = fields["max-strikes"] { Int(number) } else { 2 }
         let escalateTo: String? = if case .string(let text)? = fields["escalate-to"] { text } else { nil }
-        return await execute(
+        let outcome = await execute(
             handler, from: Int(position) + 1, run: run, state: &state, keyPrefix: prefix, maxStrikes: strikes,
             escalateTo: escalateTo, report: &report)
+        return (outcome, state.stepLog)
     }
 
-    private func finishResumed(run: RunRecord, outcome: RunOutcome, rows: [Int64]) throws(JournalError) {
-        switch outcome {
-        case .completed, .stopped: try journal.updateRun(run.id, status: .succeeded, now: now())
-        case .waiting: try journal.updateRun(run.id, status: .waiting, now: now())
-        case .failed: try journal.updateRun(run.id, status: .failed, now: now())
-        }
-        if !rows.isEmpty { try journal.markHandled(rows, by: run.id) }
+    private func finishResumed(
+        run: RunRecord, outcome: RunOutcome, steps: [StepDraft], rows: [Int64]
+    )
+        throws(JournalError)
+    {
+        let status: RunRecord.Status =
+            switch outcome {
+            case .completed, .stopped: .succeeded
+            case .waiting: .waiting
+            case .failed: .failed
+            }
+        try journal.finishRun(run.id, status: status, steps: steps, handled: rows, now: now())
     }
 
     // MARK: - Schedules
@@ -260,7 +266,7 @@ extension Engine {
                 let outcome = await execute(
                     handler, from: 0, run: run, state: &state, keyPrefix: "\(key)@\(Int(fire.timeIntervalSince1970))",
                     maxStrikes: configuration.escalation?.after?.value ?? 2, escalateTo: nil, report: &report)
-                try finishResumed(run: run, outcome: outcome, rows: [])
+                try finishResumed(run: run, outcome: outcome, steps: state.stepLog, rows: [])
             }
             try journal.recordSchedule(
                 key, nextDue: EngineConfiguration.nextDue(schedule.timing, after: current), lastFired: current)

@@ -267,7 +267,7 @@ public final class Engine: @unchecked Sendable {
                 var state = RunState(message: message, rule: resolved.rule, workflow: configuration.workflowName)
                 let outcome = await applyPolicy(
                     resolved.rule, message: message, row: row, run: run, state: &state, report: &result.report)
-                try finish(run: run, outcome: outcome, rows: [row.id])
+                try finish(run: run, outcome: outcome, steps: state.stepLog, rows: [row.id])
             }
         } catch {
             result.error = error
@@ -347,23 +347,20 @@ public final class Engine: @unchecked Sendable {
                     maxStrikes: configuration.escalation?.after?.value ?? 2, escalateTo: nil, kind: "digest",
                     report: &report))
         }
-        try finish(run: run, outcome: outcome, rows: messages.map(\.0.id))
+        try finish(run: run, outcome: outcome, steps: [], rows: messages.map(\.0.id))
     }
 
     /// Marks the run's status and, unless a failure may clear on a later tick, its messages handled.
-    private func finish(run: RunRecord, outcome: RunOutcome, rows: [Int64]) throws(JournalError) {
+    private func finish(run: RunRecord, outcome: RunOutcome, steps: [StepDraft], rows: [Int64]) throws(JournalError) {
         switch outcome {
         case .completed, .stopped:
-            try journal.updateRun(run.id, status: .succeeded, now: now())
-            try journal.markHandled(rows, by: run.id)
+            try journal.finishRun(run.id, status: .succeeded, steps: steps, handled: rows, now: now())
         case .waiting:
-            try journal.updateRun(run.id, status: .waiting, now: now())
-            try journal.markHandled(rows, by: run.id)
+            try journal.finishRun(run.id, status: .waiting, steps: steps, handled: rows, now: now())
         case .failed(let retryable):
-            try journal.updateRun(run.id, status: .failed, now: now())
             // A failure with strikes left is tried again next tick (sent intents are not repeated);
             // a blocked one waits for an operator.
-            if !retryable { try journal.markHandled(rows, by: run.id) }
+            try journal.finishRun(run.id, status: .failed, steps: steps, handled: retryable ? [] : rows, now: now())
         }
     }
 

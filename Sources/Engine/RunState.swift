@@ -1,4 +1,5 @@
 public import Foundation
+internal import Journal
 public import Workflow
 
 /// What a run's expressions can see, kept across steps and (as JSON) across a durable wait.
@@ -10,6 +11,8 @@ struct RunState {
     var trigger: Value
     var workflow: Value
     var conversation: String?
+    /// The steps run so far in this process, written with the run's end (not part of the snapshot).
+    var stepLog: [StepDraft] = []
 
     init(message: InboundMessage?, rule: Rule?, workflow: String, trigger: Value? = nil) {
         self.message = message.map(Self.value) ?? .null

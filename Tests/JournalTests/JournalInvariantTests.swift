@@ -341,3 +341,24 @@ import Testing
         #expect(try openJournal(path).runs().count == 1)
     }
 }
+
+extension JournalInvariantTests {
+    @Test func finishingARunWritesItsStepsStatusAndMessagesTogether() throws {
+        let journal = try openJournal()
+        let polled = try journal.recordPoll(source: "s", messages: [message("1"), message("2")], cursor: "2")
+        let run = try journal.beginRun(trigger: "message", workflow: "w", handler: "h")
+        let now = Date()
+        try journal.finishRun(
+            run.id, status: .succeeded,
+            steps: [
+                StepDraft(
+                    stepID: "a", position: 0, status: .succeeded, outputJSON: "{\"x\":1}", startedAt: now,
+                    finishedAt: now),
+                StepDraft(
+                    stepID: nil, position: 1, status: .succeeded, outputJSON: nil, startedAt: now, finishedAt: now),
+            ], handled: [polled.new[0].id], now: now)
+        #expect(try journal.run(run.id)?.status == .succeeded)
+        #expect(try journal.steps(ofRun: run.id).map(\.stepID) == ["a", nil])
+        #expect(try journal.unhandledMessages().map(\.messageID) == ["2"])
+    }
+}

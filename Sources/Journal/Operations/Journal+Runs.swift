@@ -94,3 +94,58 @@ extension Journal {
         }
     }
 }
+
+/// A step as the engine records it once the run has ended or paused.
+public struct StepDraft: Sendable, Equatable {
+    public var stepID: String?
+    public var position: Int
+    public var attempt: Int
+    public var status: StepRecord.Status
+    public var outputJSON: String?
+    public var startedAt: Date
+    public var finishedAt: Date
+
+    public init(
+        stepID: String?, position: Int, attempt: Int = 1, status: StepRecord.Status, outputJSON: String?,
+        startedAt: Date,
+        finishedAt: Date
+    ) {
+        self.stepID = stepID
+        self.position = position
+        self.attempt = attempt
+        self.status = status
+        self.outputJSON = outputJSON
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+    }
+}
+
+extension Journal {
+    /// Ends (or pauses) a run in one transaction: its steps, its status, and the messages it has handled.
+    /// The effects themselves were journaled one by one, before and after each; this is the run's history.
+    public func finishRun(
+        _ id: Int64, status: RunRecord.Status, steps: [StepDraft], handled: [Int64], now: Date = Date()
+    ) throws(JournalError) {
+        let terminal = [.succeeded, .failed, .cancelled].contains(status)
+        try write { db in
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO steps (run_id, step_id, position, attempt, status, output_json, started_at, finished_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(run_id, position, attempt) DO UPDATE SET status = excluded.status,
+                      output_json = excluded.output_json, finished_at = excluded.finished_at
+                    """)
+            for step in steps {
+                try insert.execute(arguments: [
+                    id, step.stepID, step.position, step.attempt, step.status.rawValue, step.outputJSON, step.startedAt,
+                    step.finishedAt,
+                ])
+            }
+            try db.execute(
+                sql: "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
+                arguments: [status.rawValue, terminal ? now : nil, id])
+            let mark = try db.cachedStatement(sql: "UPDATE inbox SET handling_run_id = ? WHERE id = ?")
+            for row in handled { try mark.execute(arguments: [id, row]) }
+        }
+    }
+}
