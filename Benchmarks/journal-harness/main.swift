@@ -6,6 +6,7 @@
 //   journal-harness inserts PATH ROWS BATCH   ROWS inbox rows and ROWS intents, BATCH per transaction
 //   journal-harness hammer PATH               write 200-row transactions until killed
 //   journal-harness lease PATH NAME SECONDS   try to take the lease once; prints acquired or held
+//   journal-harness block PATH KEY SOURCE     a blocked intent KEY and a paused SOURCE, as two strikes leave them
 import Foundation
 import Journal
 
@@ -84,6 +85,12 @@ do {
         case .acquired: say("acquired")
         case .held(let lease): say("held by \(lease.holder)")
         }
+    case "block":
+        guard rest.count == 2 else { fail("usage: journal-harness block PATH KEY SOURCE") }
+        _ = try journal.beginAttempt(
+            key: rest[0], run: nil, stepID: nil, target: "nx:session/x", payloadDigest: "d", maxStrikes: 1)
+        try journal.recordOutcome(.failed(code: "session_not_found", message: "gone"), forIntent: rest[0])
+        for _ in 0..<2 { try journal.recordPollFailure(source: rest[1], code: "internal_error", message: "down") }
     default:
         fail("unknown command '\(command)'")
     }

@@ -48,10 +48,7 @@ extension Engine {
                 key: key, kind: kind, run: run, stepID: stepID, text: text, json: nil, to: target,
                 maxStrikes: maxStrikes, escalateTo: escalateTo, report: &report)
         case .webhook(let url, let headers):
-            let evaluator = ExpressionEvaluator(contexts: [
-                "secrets": .object(secrets.mapValues { .string($0) }),
-                "env": .object(ProcessInfo.processInfo.environment.mapValues { .string($0) }),
-            ])
+            let evaluator = ExpressionEvaluator(contexts: configurationContexts)
             guard let address = try? evaluator.render(url.value) else { return .failed(retryable: false) }
             var fields: [(name: String, value: String)] = [("Content-Type", "application/json")]
             for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
@@ -204,10 +201,7 @@ extension Engine {
             "instructions": rule.onMessage.map { .string($0.value) } ?? .null, "history": .array(history),
         ]
         var environment: [String: String] = [:]
-        let evaluator = ExpressionEvaluator(contexts: [
-            "secrets": .object(secrets.mapValues { .string($0) }),
-            "env": .object(ProcessInfo.processInfo.environment.mapValues { .string($0) }),
-        ])
+        let evaluator = ExpressionEvaluator(contexts: configurationContexts)
         for (name, value) in responder.env { environment[name] = try? evaluator.render(value.value) }
         let result = try await effects.command(
             responder.argv.map(\.value), stdin: Data(JSONText.encode(input).utf8),

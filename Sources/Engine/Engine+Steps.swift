@@ -14,7 +14,7 @@ extension Engine {
         while position < handler.steps.count {
             let step = handler.steps[position]
             defer { position += 1 }
-            let evaluator = state.evaluator(secrets: secrets)
+            let evaluator = state.evaluator(adding: configurationContexts)
             if let condition = step.condition {
                 guard let value = try? evaluator.value(of: condition.value), value.isTruthy else { continue }
             }

@@ -52,6 +52,8 @@ public final class Engine: @unchecked Sendable {
     let holder: String
     /// Values for `${{ secrets.NAME }}` (sealed storage arrives with the secrets issue).
     let secrets: [String: String]
+    /// `secrets` and `env`, the contexts every expression may read, built once.
+    let configurationContexts: [String: Value]
     /// Set while an escalation is being delivered: its failure must not escalate again.
     @TaskLocal static var deliveringEscalation = false
 
@@ -69,6 +71,10 @@ public final class Engine: @unchecked Sendable {
         self.effects = effects
         self.observer = observer
         self.secrets = secrets
+        configurationContexts = [
+            "secrets": .object(secrets.mapValues { .string($0) }),
+            "env": .object(ProcessInfo.processInfo.environment.mapValues { .string($0) }),
+        ]
         self.holder = holder
         self.now = now
     }
@@ -101,9 +107,10 @@ public final class Engine: @unchecked Sendable {
     private func pollDueSources(_ report: inout TickReport) async throws(JournalError) {
         let current = now()
         let jobs = try journal.schedules()
+        let checkpoints = Dictionary(try journal.checkpoints().map { ($0.source, $0) }) { first, _ in first }
         var due: [EngineConfiguration.ResolvedSource] = []
         for source in configuration.sources where messengers[source.target.account] != nil {
-            if try journal.checkpoint(source: source.checkpointKey)?.isPaused == true { continue }
+            if checkpoints[source.checkpointKey]?.isPaused == true { continue }
             let job = jobs.first { $0.jobKey == source.jobKey }
             if (job?.nextDue ?? .distantPast) <= current { due.append(source) }
         }
@@ -116,7 +123,7 @@ public final class Engine: @unchecked Sendable {
             group in
             for (index, source) in due.enumerated() {
                 let messenger = messengers[source.target.account]!
-                let cursor = (try? journal.checkpoint(source: source.checkpointKey))?.cursor
+                let cursor = checkpoints[source.checkpointKey]?.cursor
                 let expiry = sessions.first { $0.account == source.target.account && $0.session == source.target.id }?
                     .expiresAt
                 let interval = EngineConfiguration.interval(source.source.timing, now: current)

@@ -45,12 +45,13 @@ struct RunState {
         ]
     }
 
-    func evaluator(secrets: [String: String]) -> ExpressionEvaluator {
-        ExpressionEvaluator(contexts: [
-            "message": message, "rule": rule, "steps": .object(steps), "vars": .object(vars), "trigger": trigger,
-            "workflow": workflow, "secrets": .object(secrets.mapValues { .string($0) }),
-            "env": .object(ProcessInfo.processInfo.environment.mapValues { .string($0) }),
-        ])
+    /// The run's contexts on top of the engine's `secrets` and `env`.
+    func evaluator(adding configuration: [String: Value]) -> ExpressionEvaluator {
+        ExpressionEvaluator(
+            contexts: configuration.merging([
+                "message": message, "rule": rule, "steps": .object(steps), "vars": .object(vars), "trigger": trigger,
+                "workflow": workflow,
+            ]) { _, run in run })
     }
 
     var snapshot: Value {

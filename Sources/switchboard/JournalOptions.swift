@@ -18,7 +18,9 @@ struct JournalOptions: ParsableArguments {
     @Flag(help: "Print JSON for programs instead of tables.")
     var json = false
 
-    var path: String {
+    var path: String { Self.path(journal: journal, workspace: workspace) }
+
+    static func path(journal: String?, workspace: String) -> String {
         journal ?? ProcessInfo.processInfo.environment["SWITCHBOARD_JOURNAL"].flatMap { $0.isEmpty ? nil : $0 }
             ?? Journal.defaultPath(workspace: workspace)
     }

@@ -20,7 +20,7 @@ extension Switchboard {
         @Flag(help: "Print the effects as JSON.") var json = false
 
         func run() async throws {
-            let configuration = try DryRunSupport.configuration(workspace)
+            let configuration = try EngineLoader.configuration(workspace)
             let fixture = try DryRunSupport.load(messages)
             let inbound: [InboundMessage]
             do {
@@ -46,17 +46,6 @@ extension Switchboard {
 }
 
 enum DryRunSupport {
-    static func configuration(_ workspace: String) throws -> EngineConfiguration {
-        let report = WorkspaceLoader.validate(paths: [workspace])
-        let errors = report.diagnostics.filter { $0.severity == .error }
-        guard errors.isEmpty else {
-            throw Failure.message(
-                "the workspace does not validate\n" + DiagnosticPrinter(format: .text, colors: false).render(errors),
-                hint: "fix the errors (`switchboard validate`)")
-        }
-        return EngineConfiguration(workspace: report.workspace, directory: workspace)
-    }
-
     static func load(_ path: String) throws -> Value {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw Failure.message("\(path): cannot read the file", hint: nil)

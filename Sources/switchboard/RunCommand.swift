@@ -26,13 +26,7 @@ extension Switchboard {
 
         func run() async throws {
             let stop = LockedFlag()
-            for signalNumber in [SIGINT, SIGTERM] {
-                signal(signalNumber, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: signalNumber)
-                source.setEventHandler { stop.set() }
-                source.resume()
-                Switchboard.Sandbox.signalSources.append(source)
-            }
+            TerminationSignals.install { stop.set() }
             var engine = try EngineLoader.engine(workspace: workspace, journal: journal)
             var signature = Self.signature(of: workspace)
             log(
@@ -107,6 +101,23 @@ extension Switchboard {
                 }
             }
             return signature
+        }
+    }
+}
+
+/// SIGINT and SIGTERM turned into a call, for commands that stop cleanly: their default actions, which
+/// would kill the process mid-write, are switched off.
+enum TerminationSignals {
+    /// Kept for the life of the process.
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+
+    static func install(_ handler: @escaping @Sendable () -> Void) {
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber)
+            source.setEventHandler(handler: handler)
+            source.resume()
+            sources.append(source)
         }
     }
 }

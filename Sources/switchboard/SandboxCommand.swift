@@ -31,7 +31,8 @@ extension Switchboard {
         func run() async throws {
             // Signals are caught from the start, so a script that stops the sandbox right after reading its
             // URL still gets a clean stop.
-            let termination = Self.terminationSignals()
+            let (termination, stop) = AsyncStream.makeStream(of: Void.self)
+            TerminationSignals.install { stop.yield() }
             let server: SandboxServer
             do {
                 var options = NexusSandbox.Options()
@@ -48,22 +49,6 @@ extension Switchboard {
             _ = await signals.next()
             await server.stop()
             FileHandle.standardError.write(Data("sandbox stopped\n".utf8))
-        }
-
-        /// Kept for the life of the process, which is the sandbox's.
-        nonisolated(unsafe) static var signalSources: [any DispatchSourceSignal] = []
-
-        /// SIGINT and SIGTERM as a stream (their default actions, which would kill the process, are turned off).
-        static func terminationSignals() -> AsyncStream<Int32> {
-            let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
-            for signalNumber in [SIGINT, SIGTERM] {
-                signal(signalNumber, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: signalNumber)
-                source.setEventHandler { continuation.yield(signalNumber) }
-                source.resume()
-                signalSources.append(source)
-            }
-            return stream
         }
     }
 }

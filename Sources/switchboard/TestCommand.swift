@@ -29,7 +29,7 @@ extension Switchboard {
         @Argument(help: "Test files or directories.", completion: .file()) var paths: [String] = []
 
         func run() async throws {
-            let configuration = try DryRunSupport.configuration(workspace)
+            let configuration = try EngineLoader.configuration(workspace)
             let files = try testFiles()
             guard !files.isEmpty else {
                 throw Failure.message("no test files found", hint: "put them in \(workspace)/tests/*.yaml")

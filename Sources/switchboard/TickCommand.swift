@@ -75,20 +75,33 @@ extension Switchboard {
 
         @OptionGroup var journal: JournalOptions
         @Argument(help: "The intent id or key, or the source.") var id: String
+
+        struct Output: Encodable {
+            /// `intent` or `source`.
+            var resolved: String
+            var id: String
+            var target: String?
+        }
         @Option(help: "Who resolves it (recorded in the journal).") var by =
             ProcessInfo.processInfo.environment["USER"] ?? "operator"
 
         func run() async throws {
             let store = try journal.open(migrate: true)
             do {
+                let output: Output
                 if try store.pausedSources().contains(where: { $0.source == id }) {
                     _ = try store.resolveSource(id, by: by)
-                    print("source \(id) resumed")
+                    output = Output(resolved: "source", id: id, target: id)
+                    if !journal.json { print("source \(id) resumed") }
                 } else {
                     let intent = try store.resolveIntent(id, by: by)
-                    print("intent \(intent.id) (\(intent.target)) cleared; the next tick may try it again")
+                    output = Output(resolved: "intent", id: String(intent.id), target: intent.target)
+                    if !journal.json {
+                        print("intent \(intent.id) (\(intent.target)) cleared; the next tick may try it again")
+                    }
                 }
-            } catch {
+                if journal.json { try JSONOutput.print(output) }
+            } catch let error as JournalError {
                 throw Failure.journal(error)
             }
         }
@@ -97,7 +110,8 @@ extension Switchboard {
 
 /// Builds an engine for a workspace: validated configuration, journal, one messenger per supported account.
 enum EngineLoader {
-    static func engine(workspace: String, journal: String?) throws -> Engine {
+    /// The workspace, validated: any error is a failure that lists them (nothing runs on an invalid workspace).
+    static func configuration(_ workspace: String) throws -> EngineConfiguration {
         let report = WorkspaceLoader.validate(paths: [workspace])
         let errors = report.diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else {
@@ -106,18 +120,21 @@ enum EngineLoader {
                 "the workspace does not validate; nothing was run\n" + text,
                 hint: "fix the errors (`switchboard validate`)")
         }
-        let path =
-            journal ?? ProcessInfo.processInfo.environment["SWITCHBOARD_JOURNAL"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? Journal.defaultPath(workspace: workspace)
+        return EngineConfiguration(
+            workspace: report.workspace, directory: URL(fileURLWithPath: workspace).standardizedFileURL.path)
+    }
+
+    static func engine(workspace: String, journal: String?) throws -> Engine {
+        let configuration = try configuration(workspace)
         let store: Journal
         do {
-            store = try Journal(path: path)
+            store = try Journal(path: JournalOptions.path(journal: journal, workspace: workspace))
         } catch {
             throw Failure.journal(error)
         }
         let keys = SessionKeyStore.workspace(workspace)
         var messengers: [String: any Messenger] = [:]
-        for account in report.workspace.accounts {
+        for account in configuration.workspace.accounts {
             if case .nexus(let settings) = account.settings {
                 let client = NexusClient(
                     server: settings.server?.value ?? Account.Nexus.defaultServer, agentID: settings.agentID.value,
@@ -125,9 +142,6 @@ enum EngineLoader {
                 messengers[account.name] = NexusMessenger(account: account.name, client: client)
             }
         }
-        let directory = URL(fileURLWithPath: workspace).standardizedFileURL.path
-        return Engine(
-            configuration: EngineConfiguration(workspace: report.workspace, directory: directory), journal: store,
-            messengers: messengers)
+        return Engine(configuration: configuration, journal: store, messengers: messengers)
     }
 }

@@ -87,3 +87,35 @@ import Testing
         #expect(missing.stderr.contains("no journal here yet"))
     }
 }
+
+@Suite struct ResolveCommandTests {
+    @Test func resolveClearsABlockedIntentAndAPausedSource() throws {
+        let root = try Binary.workspace([:])
+        let path = root.appendingPathComponent(".switchboard/journal.sqlite3").path
+        let harness = Process()
+        harness.executableURL = Binary.product("journal-harness")
+        harness.arguments = ["block", path, "inbox:1/auto-reply", "nx:session/abc"]
+        try harness.run()
+        harness.waitUntilExit()
+        #expect(harness.terminationStatus == 0)
+
+        let before = try Binary.run(["status", "--json"], in: root)
+        let snapshot = try #require(try JSONSerialization.jsonObject(with: Data(before.stdout.utf8)) as? [String: Any])
+        #expect((snapshot["blocked_intents"] as? [Any])?.count == 1)
+        #expect((snapshot["paused_sources"] as? [Any])?.count == 1)
+
+        let intent = try Binary.run(["resolve", "inbox:1/auto-reply", "--json"], in: root)
+        #expect(intent.status == 0, "\(intent.stderr)")
+        #expect(intent.stdout.contains("\"resolved\" : \"intent\""))
+        let source = try Binary.run(["resolve", "nx:session/abc"], in: root)
+        #expect(source.stdout == "source nx:session/abc resumed\n")
+        let unknown = try Binary.run(["resolve", "nope"], in: root)
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("no intent 'nope'"))
+
+        let after = try Binary.run(["status", "--json"], in: root)
+        let cleared = try #require(try JSONSerialization.jsonObject(with: Data(after.stdout.utf8)) as? [String: Any])
+        #expect((cleared["blocked_intents"] as? [Any])?.isEmpty == true)
+        #expect((cleared["paused_sources"] as? [Any])?.isEmpty == true)
+    }
+}
