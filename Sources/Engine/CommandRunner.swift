@@ -93,7 +93,7 @@ public enum CommandRunner {
                     returning: (
                         Output(
                             exitCode: process.terminationStatus,
-                            stdout: String(decoding: outputData ?? Data(), as: UTF8.self),
+                            stdout: String(decoding: outputData, as: UTF8.self),
                             stderr: String(decoding: errorData.value, as: UTF8.self)), timedOut
                     ))
             }

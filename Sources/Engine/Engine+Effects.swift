@@ -99,25 +99,15 @@ extension Engine {
             report.failures.append("escalation with nowhere to go: \(text)")
             return
         }
-        let outcome = await deliver(
-            key: "escalation:\(record.id)", run: nil, stepID: "escalation", channelName: name, text: text, message: nil,
-            maxStrikes: 1, escalateTo: nil, kind: "escalation", report: &report, isEscalation: true)
-        if outcome == .completed { try? journal.markEscalationSent(record.id, now: now()) }
-    }
-
-    /// Escalations are delivered with `isEscalation` so their own failure cannot escalate again.
-    private func deliver(
-        key: String, run: RunRecord?, stepID: String?, channelName: String, text: String, message: InboundMessage?,
-        maxStrikes: Int, escalateTo: String?, kind: String, report: inout TickReport, isEscalation: Bool
-    ) async -> RunOutcome {
+        // Delivered with `deliveringEscalation` set, so its own failure cannot escalate again.
         var local = report
         let outcome = await Self.$deliveringEscalation.withValue(true) {
             await deliver(
-                key: key, run: run, stepID: stepID, channelName: channelName, text: text, message: message,
-                maxStrikes: maxStrikes, escalateTo: escalateTo, kind: kind, report: &local)
+                key: "escalation:\(record.id)", run: nil, stepID: "escalation", channelName: name, text: text,
+                message: nil, maxStrikes: 1, escalateTo: nil, kind: "escalation", report: &local)
         }
         report = local
-        return outcome
+        if outcome == .completed { try? journal.markEscalationSent(record.id, now: now()) }
     }
 
     /// The two-strike core: journal before effect, outcome after, reconcile what is unknown.
@@ -157,10 +147,8 @@ extension Engine {
                     observer?(record)
                     return .completed
                 } catch {
-                    let unknown =
-                        error.code.hasSuffix("TIMEDOUT") || error.code.hasSuffix("_TIMEOUT") || error.code == "timeout"
                     let outcome: Journal.Outcome =
-                        unknown
+                        error.mayHaveArrived
                         ? .unknown(code: error.code, message: error.message)
                         : .failed(code: error.code, message: error.message)
                     let settled = try? journal.recordOutcome(outcome, forIntent: key, now: now())

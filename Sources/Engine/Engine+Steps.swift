@@ -212,18 +212,14 @@ extension Engine {
         return (outcome, state.stepLog)
     }
 
+    /// A resumed or scheduled run ends with its trigger handled whatever the outcome: the wait is resolved and
+    /// a schedule's fire is recorded, so nothing would run it again.
     private func finishResumed(
         run: RunRecord, outcome: RunOutcome, steps: [StepDraft], rows: [Int64]
     )
         throws(JournalError)
     {
-        let status: RunRecord.Status =
-            switch outcome {
-            case .completed, .stopped: .succeeded
-            case .waiting: .waiting
-            case .failed: .failed
-            }
-        try journal.finishRun(run.id, status: status, steps: steps, handled: rows, now: now())
+        try journal.finishRun(run.id, status: outcome.runStatus, steps: steps, handled: rows, now: now())
     }
 
     // MARK: - Schedules

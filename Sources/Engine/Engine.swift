@@ -1,10 +1,10 @@
 public import Foundation
 public import Journal
-public import Transport
+internal import Transport
 public import Workflow
 
 /// What a tick did, for the exit code and the summary.
-public struct TickReport: Sendable, Equatable {
+public struct TickReport: Sendable, Equatable, Encodable {
     public var leaseHeld = false
     public var sourcesPolled = 0
     public var messagesReceived = 0
@@ -359,16 +359,10 @@ public final class Engine: @unchecked Sendable {
 
     /// Marks the run's status and, unless a failure may clear on a later tick, its messages handled.
     private func finish(run: RunRecord, outcome: RunOutcome, steps: [StepDraft], rows: [Int64]) throws(JournalError) {
-        switch outcome {
-        case .completed, .stopped:
-            try journal.finishRun(run.id, status: .succeeded, steps: steps, handled: rows, now: now())
-        case .waiting:
-            try journal.finishRun(run.id, status: .waiting, steps: steps, handled: rows, now: now())
-        case .failed(let retryable):
-            // A failure with strikes left is tried again next tick (sent intents are not repeated);
-            // a blocked one waits for an operator.
-            try journal.finishRun(run.id, status: .failed, steps: steps, handled: retryable ? [] : rows, now: now())
-        }
+        // A failure with strikes left is tried again next tick (sent intents are not repeated);
+        // a blocked one waits for an operator.
+        let handled = outcome == .failed(retryable: true) ? [] : rows
+        try journal.finishRun(run.id, status: outcome.runStatus, steps: steps, handled: handled, now: now())
     }
 
     static func forwardText(_ message: InboundMessage, note: String?) -> String {
@@ -397,6 +391,15 @@ enum RunOutcome: Equatable {
         case (.waiting, _), (_, .waiting): .waiting
         case (.stopped, _), (_, .stopped): .stopped
         default: .completed
+        }
+    }
+
+    /// The run's status in the journal.
+    var runStatus: RunRecord.Status {
+        switch self {
+        case .completed, .stopped: .succeeded
+        case .waiting: .waiting
+        case .failed: .failed
         }
     }
 }

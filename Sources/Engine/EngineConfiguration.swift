@@ -37,7 +37,9 @@ public struct EngineConfiguration: Sendable {
         handlers = Dictionary(workspace.handlers.map { ($0.name, $0) }) { first, _ in first }
         defaultNotify = workspace.messaging.flatMap { $0.defaultBehavior?.notify.map(\.value) ?? [] }
         workflowName = workspace.workflows.first?.name?.value ?? "workspace"
-        let accounts = workspace.accounts
+        // A bare session id belongs to the rule's account, or to the only nexus account there is.
+        let nexus = workspace.accounts.filter { $0.network == .nexus }
+        let soleNexus = nexus.count == 1 ? nexus[0].name : nil
         var labels: [String: Target] = [:]
         var rules: [ResolvedRule] = []
         for rule in workspace.rules {
@@ -46,34 +48,34 @@ public struct EngineConfiguration: Sendable {
             if session.contains(":") {
                 target = try? Target.parse(session).get()
             } else {
-                let nexus = accounts.filter { $0.network == .nexus }
-                let account = rule.account?.value ?? (nexus.count == 1 ? nexus[0].name : nil)
-                target = account.map { Target(account: $0, kind: .session, id: session) }
+                target = (rule.account?.value ?? soleNexus).map { Target(account: $0, kind: .session, id: session) }
             }
             guard let target else { continue }
             if labels[rule.label] == nil, !target.isWildcard { labels[rule.label] = target }
             rules.append(ResolvedRule(rule: rule, target: target))
         }
-        func resolve(_ target: Target) -> Target {
-            if target.kind == .session, let id = target.id, let labelled = labels[id] { return labelled }
-            return target
-        }
-        self.rules = rules.map { ResolvedRule(rule: $0.rule, target: resolve($0.target)) }
-        sources = workspace.sources.compactMap { source in
-            (try? Target.parse(source.from.value).get()).map { ResolvedSource(source: source, target: resolve($0)) }
-        }
         self.labels = labels
+        self.rules = rules.map { ResolvedRule(rule: $0.rule, target: Self.resolve($0.target, labels)) }
+        sources = workspace.sources.compactMap { source in
+            (try? Target.parse(source.from.value).get()).map {
+                ResolvedSource(source: source, target: Self.resolve($0, labels))
+            }
+        }
     }
 
     let labels: [String: Target]
+
+    /// `nx:session/LABEL` → the labelled rule's target.
+    private static func resolve(_ target: Target, _ labels: [String: Target]) -> Target {
+        if target.kind == .session, let id = target.id, let labelled = labels[id] { return labelled }
+        return target
+    }
 
     /// A target string with labels resolved (`nx:session/release-room` → `nx:session/4670…`); a bare rule
     /// label (`release-room`) names its conversation too.
     public func target(_ text: String) -> Target? {
         if !text.contains(":") { return labels[text] }
-        guard var target = try? Target.parse(text).get() else { return nil }
-        if target.kind == .session, let id = target.id, let labelled = labels[id] { target = labelled }
-        return target
+        return (try? Target.parse(text).get()).map { Self.resolve($0, labels) }
     }
 
     /// The first rule whose session matches the conversation (MESSAGING.md rules first, then inline).
@@ -89,8 +91,7 @@ public struct EngineConfiguration: Sendable {
         case .every(let every):
             return now.addingTimeInterval(TimeInterval(every.value.seconds) + jitter)
         case .cron(let cron, let zone):
-            let timeZone = zone.flatMap { TimeZone(identifier: $0.value) } ?? TimeZone(identifier: "UTC")!
-            return cron.value.nextFire(after: now, in: timeZone).map { $0.addingTimeInterval(jitter) }
+            return cron.value.nextFire(after: now, in: Timing.timeZone(zone)).map { $0.addingTimeInterval(jitter) }
         }
     }
 
@@ -99,8 +100,8 @@ public struct EngineConfiguration: Sendable {
         switch timing.rhythm {
         case .every(let every): return TimeInterval(every.value.seconds)
         case .cron(let cron, let zone):
-            let timeZone = zone.flatMap { TimeZone(identifier: $0.value) } ?? TimeZone(identifier: "UTC")!
-            return TimeInterval(cron.value.longestGap(from: Int(now.timeIntervalSince1970), in: timeZone) ?? 3600)
+            let gap = cron.value.longestGap(from: Int(now.timeIntervalSince1970), in: Timing.timeZone(zone))
+            return TimeInterval(gap ?? 3600)
         }
     }
 }

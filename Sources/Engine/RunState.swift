@@ -1,6 +1,6 @@
-public import Foundation
+internal import Foundation
 internal import Journal
-public import Workflow
+internal import Workflow
 
 /// What a run's expressions can see, kept across steps and (as JSON) across a durable wait.
 struct RunState {

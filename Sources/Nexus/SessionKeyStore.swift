@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 
 /// Session keys, the only proof of an agent's identity in a session (nexus.md §8): one file per server,
 /// session and agent, mode 0600 under 0700 directories, written atomically. Keys never appear in output.

@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 internal import Workflow
 
 /// A local NexusMessaging server's behaviour, written from protocols/nexus.md (§3, §7, §11), never from the

@@ -74,6 +74,13 @@ public struct NetworkError: Error, CustomStringConvertible, Sendable, Equatable 
         "\(network): \(code)" + (status.map { " (HTTP \($0))" } ?? "") + ": \(message)"
     }
 
+    /// A timeout after the request went out: the effect may have happened, so the outcome is unknown and must
+    /// be reconciled, never resent blindly. libcurl's `CURLE_OPERATION_TIMEDOUT`, masumi's `*_TIMEOUT` codes
+    /// (masumi.md §7), a command's `timeout`.
+    public var mayHaveArrived: Bool {
+        code.hasSuffix("TIMEDOUT") || code.hasSuffix("_TIMEOUT") || code == "timeout"
+    }
+
     /// A transport failure as a network error: the curl code's name is the code.
     public init(network: String, transport error: TransportError) {
         let code: String

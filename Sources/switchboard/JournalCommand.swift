@@ -77,7 +77,7 @@ extension Switchboard.JournalCommand {
                 for step in detail.steps {
                     table.add(
                         String(step.position + 1), step.stepID ?? "-", String(step.attempt), step.status.rawValue,
-                        step.errorCode.map { "\($0): \(step.errorMessage ?? "")" } ?? "")
+                        TextTable.error(step.errorCode, step.errorMessage))
                 }
                 print("\nsteps:\n" + table.rendered, terminator: "")
             }
@@ -87,7 +87,7 @@ extension Switchboard.JournalCommand {
                     table.add(
                         String(intent.id), intent.target, intent.status.rawValue, String(intent.attempts),
                         "\(intent.strikes)/\(intent.maxStrikes)",
-                        intent.lastErrorCode.map { "\($0): \(intent.lastErrorMessage ?? "")" } ?? "")
+                        TextTable.error(intent.lastErrorCode, intent.lastErrorMessage))
                 }
                 print("\nintents:\n" + table.rendered, terminator: "")
             }
@@ -126,11 +126,7 @@ extension Switchboard.JournalCommand {
             for event in events {
                 if journal.json {
                     // One JSON object per line, so a follower can stream them.
-                    let encoder = JSONEncoder()
-                    encoder.dateEncodingStrategy = .iso8601
-                    encoder.outputFormatting = [.sortedKeys]
-                    encoder.keyEncodingStrategy = .convertToSnakeCase
-                    if let data = try? encoder.encode(event) { print(String(decoding: data, as: UTF8.self)) }
+                    try? JSONOutput.print(event, lines: true)
                 } else {
                     let run = event.runID.map { "run \($0)" } ?? "-"
                     print(

@@ -7,13 +7,12 @@ struct JournalOptions: ParsableArguments {
     @Option(name: .customLong("workspace"), help: "The workspace directory.", completion: .directory)
     var workspace = "."
 
-    @Option(
-        name: .customLong("journal"),
-        help: ArgumentHelp(
-            "The journal file (default: $SWITCHBOARD_JOURNAL, else WORKSPACE/.switchboard/journal.sqlite3).",
-            valueName: "path"),
-        completion: .file())
+    @Option(name: .customLong("journal"), help: Self.journalHelp, completion: .file())
     var journal: String?
+
+    static let journalHelp = ArgumentHelp(
+        "The journal file (default: $SWITCHBOARD_JOURNAL, else WORKSPACE/.switchboard/journal.sqlite3).",
+        valueName: "path")
 
     @Flag(help: "Print JSON for programs instead of tables.")
     var json = false

@@ -17,7 +17,7 @@ extension Switchboard {
                 """)
 
         @Option(help: "The workspace directory.", completion: .directory) var workspace = "."
-        @Option(help: ArgumentHelp("The journal file.", valueName: "path"), completion: .file()) var journal: String?
+        @Option(help: JournalOptions.journalHelp, completion: .file()) var journal: String?
         @Option(help: "The longest sleep between ticks, in seconds.") var maxSleep = 60
 
         func validate() throws {

@@ -40,11 +40,12 @@ extension Switchboard {
             let snapshot = try Failure.reporting { () throws -> Snapshot in
                 let store = try journal.open()
                 let strikes = try store.struckIntents()
+                let sources = try store.checkpoints()
                 return Snapshot(
-                    journal: store.path, lease: try store.lease("tick"), sources: try store.checkpoints(),
+                    journal: store.path, lease: try store.lease("tick"), sources: sources,
                     sessions: try store.sessions(), schedules: try store.schedules(),
                     strikes: strikes.filter { $0.status != .blocked }, blockedIntents: try store.blockedIntents(),
-                    pausedSources: try store.pausedSources(), waits: try store.openWaits(),
+                    pausedSources: sources.filter(\.isPaused), waits: try store.openWaits(),
                     escalations: try store.openEscalations())
             }
             if journal.json { return try JSONOutput.print(snapshot) }
@@ -66,7 +67,7 @@ extension Switchboard {
                 sources.add(
                     source.source, source.cursor ?? "-", String(source.consecutiveFailures),
                     source.pausedAt.map { "paused since \(TimeText.utc($0))" } ?? "polling",
-                    source.lastErrorCode.map { "\($0): \(source.lastErrorMessage ?? "")" } ?? "")
+                    TextTable.error(source.lastErrorCode, source.lastErrorMessage))
             }
             section("sources", sources)
             var sessions = TextTable("ACCOUNT", "SESSION", "EXPIRES", "LEFT")
@@ -87,19 +88,19 @@ extension Switchboard {
             for intent in snapshot.strikes {
                 strikes.add(
                     String(intent.id), intent.target, "\(intent.strikes)/\(intent.maxStrikes)", intent.status.rawValue,
-                    intent.lastErrorCode.map { "\($0): \(intent.lastErrorMessage ?? "")" } ?? "")
+                    TextTable.error(intent.lastErrorCode, intent.lastErrorMessage))
             }
             section("strikes", strikes)
             var blocked = TextTable("ID", "TARGET", "KEY", "LAST ERROR")
             for intent in snapshot.blockedIntents {
                 blocked.add(
                     String(intent.id), intent.target, intent.key,
-                    intent.lastErrorCode.map { "\($0): \(intent.lastErrorMessage ?? "")" } ?? "")
+                    TextTable.error(intent.lastErrorCode, intent.lastErrorMessage))
             }
             for source in snapshot.pausedSources {
                 blocked.add(
                     "-", source.source, "source:\(source.source)",
-                    source.lastErrorCode.map { "\($0): \(source.lastErrorMessage ?? "")" } ?? "")
+                    TextTable.error(source.lastErrorCode, source.lastErrorMessage))
             }
             section("blocked", blocked)
             var waits = TextTable("ID", "RUN", "STEP", "DEADLINE")

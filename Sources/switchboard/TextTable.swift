@@ -27,10 +27,15 @@ struct TextTable {
         }
         return ([line(headers)] + rows.map(line)).joined(separator: "\n") + "\n"
     }
+
+    /// A failure's cell: `code: message`, or empty.
+    static func error(_ code: String?, _ message: String?) -> String {
+        code.map { "\($0): \(message ?? "")" } ?? ""
+    }
 }
 
 enum TimeText {
-    nonisolated(unsafe) private static let formatter: DateFormatter = {
+    private static let formatter: DateFormatter = {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
@@ -63,10 +68,11 @@ enum TimeText {
 /// JSON for `--json`: ISO 8601 dates, sorted keys, one document.
 enum JSONOutput {
     /// Journal records use snake_case, like their tables; network answers keep the network's own names.
-    static func print<T: Encodable>(_ value: T, snakeCase: Bool = true) throws {
+    /// `lines`: one compact object per line, for streams.
+    static func print<T: Encodable>(_ value: T, snakeCase: Bool = true, lines: Bool = false) throws {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = lines ? [.sortedKeys] : [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         if snakeCase { encoder.keyEncodingStrategy = .convertToSnakeCase }
         FileHandle.standardOutput.write(try encoder.encode(value) + Data("\n".utf8))
     }

@@ -21,43 +21,22 @@ extension Switchboard {
                 Crontab: */2 * * * * cd /srv/agent && switchboard tick; [ $? -eq 1 ] && echo failed
                 """)
 
-        @Option(help: "The workspace directory.", completion: .directory) var workspace = "."
-        @Option(help: ArgumentHelp("The journal file.", valueName: "path"), completion: .file()) var journal: String?
-        @Flag(help: "Print what the tick did as JSON.") var json = false
-
-        struct Output: Encodable {
-            var leaseHeld: Bool
-            var sourcesPolled: Int
-            var messagesReceived: Int
-            var runs: Int
-            var sent: Int
-            var renewals: Int
-            var escalations: Int
-            var failures: [String]
-        }
+        @OptionGroup var journal: JournalOptions
 
         func run() async throws {
-            let engine = try EngineLoader.engine(workspace: workspace, journal: journal)
+            let engine = try EngineLoader.engine(workspace: journal.workspace, journal: journal.journal)
             let report: TickReport
             do throws(JournalError) {
                 report = try await engine.tick()
             } catch {
                 throw Failure.journal(error)
             }
-            if json {
-                try JSONOutput.print(
-                    Output(
-                        leaseHeld: report.leaseHeld, sourcesPolled: report.sourcesPolled,
-                        messagesReceived: report.messagesReceived, runs: report.runs, sent: report.sent,
-                        renewals: report.renewals, escalations: report.escalations, failures: report.failures))
-            }
+            if journal.json { try JSONOutput.print(report) }
             if report.leaseHeld {
                 FileHandle.standardError.write(Data("tick: another tick holds the lease; skipped\n".utf8))
                 throw ExitCode(3)
             }
-            let summary =
-                "tick: \(report.sourcesPolled) polled, \(report.messagesReceived) new messages, \(report.runs) runs, \(report.sent) sent, \(report.renewals) renewed, \(report.escalations) escalated, \(report.failures.count) failures\n"
-            FileHandle.standardError.write(Data(summary.utf8))
+            FileHandle.standardError.write(Data("tick: \(report.summary)\n".utf8))
             for failure in report.failures { FileHandle.standardError.write(Data("  \(failure)\n".utf8)) }
             if !report.failures.isEmpty { throw ExitCode(ExitStatus.findings) }
             if report.nothingDue { throw ExitCode(4) }
@@ -105,6 +84,13 @@ extension Switchboard {
                 throw Failure.journal(error)
             }
         }
+    }
+}
+
+extension TickReport {
+    /// One line for people, as `tick` and `run` print it.
+    var summary: String {
+        "\(sourcesPolled) polled, \(messagesReceived) new messages, \(runs) runs, \(sent) sent, \(renewals) renewed, \(escalations) escalated, \(failures.count) failures"
     }
 }
 

@@ -53,9 +53,7 @@ extension Journal {
 
     /// Takes a lease over from a holder known to be dead (its process is gone), before its expiry.
     public func breakLease(_ name: String, heldBy holder: String) throws(JournalError) {
-        try write { db in
-            try db.execute(sql: "DELETE FROM leases WHERE name = ? AND holder = ?", arguments: [name, holder])
-        }
+        try releaseLease(name, holder: holder)
     }
 
     /// Whether a holder named `pid@host#nonce` is a process on this host that no longer exists.

@@ -22,11 +22,8 @@ extension Journal {
 
     /// Sets a run's status; a terminal status also records when it finished.
     public func updateRun(_ id: Int64, status: RunRecord.Status, now: Date = Date()) throws(JournalError) {
-        let terminal = [.succeeded, .failed, .cancelled].contains(status)
         try write { db in
-            try db.execute(
-                sql: "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
-                arguments: [status.rawValue, terminal ? now : nil, id])
+            try Self.setStatus(db, run: id, status, now: now)
             guard db.changesCount == 1 else {
                 throw JournalError(
                     .notFound, path: path, "no run \(id)", hint: "`switchboard journal list` shows run ids")
@@ -126,7 +123,6 @@ extension Journal {
     public func finishRun(
         _ id: Int64, status: RunRecord.Status, steps: [StepDraft], handled: [Int64], now: Date = Date()
     ) throws(JournalError) {
-        let terminal = [.succeeded, .failed, .cancelled].contains(status)
         try write { db in
             let insert = try db.cachedStatement(
                 sql: """
@@ -141,11 +137,14 @@ extension Journal {
                     step.finishedAt,
                 ])
             }
-            try db.execute(
-                sql: "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
-                arguments: [status.rawValue, terminal ? now : nil, id])
-            let mark = try db.cachedStatement(sql: "UPDATE inbox SET handling_run_id = ? WHERE id = ?")
-            for row in handled { try mark.execute(arguments: [id, row]) }
+            try Self.setStatus(db, run: id, status, now: now)
+            try Self.markHandled(db, handled, by: id)
         }
+    }
+
+    static func setStatus(_ db: Database, run id: Int64, _ status: RunRecord.Status, now: Date) throws {
+        try db.execute(
+            sql: "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
+            arguments: [status.rawValue, status.isTerminal ? now : nil, id])
     }
 }

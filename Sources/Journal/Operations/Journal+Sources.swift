@@ -141,10 +141,12 @@ extension Journal {
     }
 
     public func markHandled(_ messageIDs: [Int64], by run: Int64) throws(JournalError) {
-        try write { db in
-            let update = try db.cachedStatement(sql: "UPDATE inbox SET handling_run_id = ? WHERE id = ?")
-            for id in messageIDs { try update.execute(arguments: [run, id]) }
-        }
+        try write { db in try Self.markHandled(db, messageIDs, by: run) }
+    }
+
+    static func markHandled(_ db: Database, _ messageIDs: [Int64], by run: Int64) throws {
+        let update = try db.cachedStatement(sql: "UPDATE inbox SET handling_run_id = ? WHERE id = ?")
+        for id in messageIDs { try update.execute(arguments: [run, id]) }
     }
 
     static func checkpoint(_ db: Database, source: String) throws -> Checkpoint? {

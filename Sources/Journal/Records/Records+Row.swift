@@ -4,9 +4,6 @@ internal import GRDB
 // Row decoding kept inside the module: the public records carry no GRDB types.
 
 extension RunRecord {
-    static let columns =
-        "id, trigger_kind, trigger_ref, workflow, handler, status, started_at, finished_at, definition_hash"
-
     init(row: Row) {
         self.init(
             id: row["id"], triggerKind: row["trigger_kind"], triggerRef: row["trigger_ref"], workflow: row["workflow"],

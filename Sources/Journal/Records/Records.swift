@@ -2,7 +2,12 @@ public import Foundation
 
 /// One execution of a handler for one trigger.
 public struct RunRecord: Sendable, Equatable, Codable {
-    public enum Status: String, Sendable, Codable, CaseIterable { case running, waiting, succeeded, failed, cancelled }
+    public enum Status: String, Sendable, Codable, CaseIterable {
+        case running, waiting, succeeded, failed, cancelled
+
+        /// The run is over; it has a finish time.
+        public var isTerminal: Bool { self == .succeeded || self == .failed || self == .cancelled }
+    }
 
     public var id: Int64
     public var triggerKind: String

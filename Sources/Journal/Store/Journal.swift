@@ -111,11 +111,7 @@ public final class Journal: Sendable {
         let bytes = (try? handle.read(upToCount: header.count)) ?? Data()
         try? handle.close()
         guard !bytes.isEmpty else { return }  // an empty file becomes a journal
-        guard Array(bytes) == header else {
-            throw JournalError(
-                .notADatabase, path: path, "not a switchboard journal (not an SQLite database)",
-                hint: "move the file aside, or give another path with --journal; nothing was written to it")
-        }
+        guard Array(bytes) == header else { throw JournalError.notSQLite(path: path) }
         // Opening a pool switches the file to WAL mode: look first, read-only.
         let foreign: Bool
         do {

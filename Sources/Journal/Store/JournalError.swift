@@ -32,6 +32,13 @@ public struct JournalError: Error, CustomStringConvertible, Sendable {
 
     public var description: String { "\(path): \(message)\nhint: \(hint)" }
 
+    /// A file that is not SQLite at all: refused before anything writes to it.
+    static func notSQLite(path: String) -> JournalError {
+        JournalError(
+            .notADatabase, path: path, "not a switchboard journal (not an SQLite database)",
+            hint: "move the file aside, or give another path with --journal; nothing was written to it")
+    }
+
     /// Translates SQLite's result codes into what a user can act on.
     static func from(_ error: any Error, path: String) -> JournalError {
         if let error = error as? JournalError { return error }
@@ -40,9 +47,7 @@ public struct JournalError: Error, CustomStringConvertible, Sendable {
         }
         switch error.resultCode {
         case .SQLITE_NOTADB:
-            return JournalError(
-                .notADatabase, path: path, "not a switchboard journal (not an SQLite database)",
-                hint: "move the file aside, or give another path with --journal; nothing was written to it")
+            return notSQLite(path: path)
         case .SQLITE_CORRUPT:
             return JournalError(
                 .corrupt, path: path, "the journal is corrupt (\(error.message ?? "SQLITE_CORRUPT"))",

@@ -1,3 +1,5 @@
+public import Foundation
+
 /// One `workflows/*.yaml` file.
 public struct Workflow: Sendable {
     public static let supportedVersion = 1
@@ -46,6 +48,13 @@ public struct Timing: Sendable {
     public var rhythm: Rhythm
     public var jitter: Located<Interval>?
     public var catchUp: CatchUp
+
+    /// The wall clock a cron rhythm is read on: its `timezone` (checked when decoded), else UTC.
+    public static func timeZone(_ name: Located<String>?) -> TimeZone {
+        name.flatMap { TimeZone(identifier: $0.value) } ?? utc
+    }
+
+    static let utc = TimeZone(identifier: "UTC")!
 }
 
 /// Something polled on a schedule.

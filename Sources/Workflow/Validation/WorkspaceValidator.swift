@@ -285,7 +285,7 @@ struct WorkspaceValidator {
                     "polling every \(every.value) lets session \(target.id ?? "") expire (its TTL is \(nexus.ttl))",
                     hint: "poll more often than the TTL, or raise the account's ttl")
             case .cron(let cron, let zone):
-                let timeZone = zone.flatMap { TimeZone(identifier: $0.value) } ?? TimeZone(identifier: "UTC")!
+                let timeZone = Timing.timeZone(zone)
                 guard let gap = cron.value.longestGap(from: reference, in: timeZone) else {
                     checkNeverFires(source.timing)
                     continue
@@ -303,7 +303,7 @@ struct WorkspaceValidator {
 
     private mutating func checkNeverFires(_ timing: Timing) {
         guard case .cron(let cron, let zone) = timing.rhythm else { return }
-        let timeZone = zone.flatMap { TimeZone(identifier: $0.value) } ?? TimeZone(identifier: "UTC")!
+        let timeZone = Timing.timeZone(zone)
         if cron.value.nextFire(after: 1_767_225_600, in: timeZone) == nil {
             add(
                 .error, .neverFires, at: cron.location, "cron schedule '\(cron.value)' never fires",

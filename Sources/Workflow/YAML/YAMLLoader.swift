@@ -94,8 +94,7 @@ enum YAMLLoader {
                             key: try convert(key, depth: depth + 1), value: try convert(value, depth: depth + 1)))
                 }
                 // `<<: *defaults` (YAML's merge key): keys written in the mapping win over merged ones.
-                let own = Set(pairs.compactMap { $0.key.scalar?.text })
-                var seen = own
+                var seen = Set(pairs.compactMap { $0.key.scalar?.text })
                 for pair in merged {
                     guard let key = pair.key.scalar?.text, seen.insert(key).inserted else { continue }
                     pairs.append(pair)
@@ -110,7 +109,6 @@ enum YAMLLoader {
             }
         }
 
-        /// The pairs a merge key brings in: one mapping, or a list of mappings (earlier ones win).
         /// The pairs a merge key brings in: one mapping, or a list of mappings (earlier ones win).
         mutating func mergeSources(_ value: Node, depth: Int) throws(ConversionLimit) -> [YAMLNode.Pair] {
             switch value {
