@@ -38,9 +38,7 @@ extension Switchboard {
                     if report.leaseHeld {
                         log("another tick holds the lease; waiting")
                     } else if !report.nothingDue {
-                        log(
-                            "tick: \(report.sourcesPolled) polled, \(report.messagesReceived) new, \(report.runs) runs, \(report.sent) sent, \(report.failures.count) failures"
-                        )
+                        log("tick: \(report.summary)")
                         for failure in report.failures { log("  \(failure)") }
                     }
                 } catch {

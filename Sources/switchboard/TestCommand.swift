@@ -23,10 +23,25 @@ extension Switchboard {
                 kind is reply, send, forward, notify, digest or escalation; to is a target, a session label or a \
                 channel name; text must match exactly, contains in part. The effects must come in this order and \
                 no others. Runs with no network, on a throwaway journal. Exit codes: 0 all pass, 1 a test failed.
+                With --json, stdout is one document: {passed, failed, tests: [{name, file, passed, problems}]}.
                 """)
 
         @Option(help: "The workspace directory.", completion: .directory) var workspace = "."
         @Argument(help: "Test files or directories.", completion: .file()) var paths: [String] = []
+        @Flag(help: "Print the results as JSON.") var json = false
+
+        struct Output: Encodable {
+            struct Result: Encodable {
+                var name: String
+                var file: String
+                var passed: Bool
+                /// `- expected …` and `+ actual …` lines, as the text output shows them.
+                var problems: [String]
+            }
+            var passed: Int
+            var failed: Int
+            var tests: [Result]
+        }
 
         func run() async throws {
             let configuration = try EngineLoader.configuration(workspace)
@@ -34,17 +49,16 @@ extension Switchboard {
             guard !files.isEmpty else {
                 throw Failure.message("no test files found", hint: "put them in \(workspace)/tests/*.yaml")
             }
-            var failed = 0
+            var results: [Output.Result] = []
             for file in files {
                 let (name, problems) = try await ConversationTest.run(file: file, configuration: configuration)
-                if problems.isEmpty {
-                    print("ok    \(name)  (\(file))")
-                } else {
-                    failed += 1
-                    print("FAIL  \(name)  (\(file))")
-                    for line in problems { print("      \(line)") }
-                }
+                results.append(.init(name: name, file: file, passed: problems.isEmpty, problems: problems))
+                if json { continue }
+                print("\(problems.isEmpty ? "ok  " : "FAIL")  \(name)  (\(file))")
+                for line in problems { print("      \(line)") }
             }
+            let failed = results.count(where: { !$0.passed })
+            if json { try JSONOutput.print(Output(passed: results.count - failed, failed: failed, tests: results)) }
             FileHandle.standardError.write(Data("\(files.count - failed) passed, \(failed) failed\n".utf8))
             if failed > 0 { throw ExitCode(ExitStatus.findings) }
         }

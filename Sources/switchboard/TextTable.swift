@@ -72,7 +72,8 @@ enum JSONOutput {
     static func print<T: Encodable>(_ value: T, snakeCase: Bool = true, lines: Bool = false) throws {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = lines ? [.sortedKeys] : [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if !lines { encoder.outputFormatting.insert(.prettyPrinted) }
         if snakeCase { encoder.keyEncodingStrategy = .convertToSnakeCase }
         FileHandle.standardOutput.write(try encoder.encode(value) + Data("\n".utf8))
     }

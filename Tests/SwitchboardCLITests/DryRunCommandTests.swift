@@ -28,6 +28,33 @@ import Testing
         )
     }
 
+    @Test func testJSONListsEachTestWithItsProblems() throws {
+        let root = try Binary.workspace([
+            "bad.yaml": """
+            name: wrong
+            steps:
+              - messages: [{ conversation: research-partner, sender: r, text: hi }]
+            expect:
+              - { kind: reply, to: research-partner, text: "something else" }
+            """
+        ])
+        let result = try Binary.run(["test", "--json", "tests", root.appendingPathComponent("bad.yaml").path])
+        #expect(result.status == 1)
+        let output = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+            "\(result.stdout)")
+        #expect(output["passed"] as? Int == 6)
+        #expect(output["failed"] as? Int == 1)
+        let tests = try #require(output["tests"] as? [[String: Any]])
+        #expect(tests.count == 7)
+        let failing = try #require(tests.first { $0["passed"] as? Bool == false })
+        #expect(failing["name"] as? String == "wrong")
+        let problems = try #require(failing["problems"] as? [String])
+        #expect(problems.first == "- expected reply → research-partner: \"something else\"")
+        #expect(
+            tests.filter { $0["passed"] as? Bool == true }.allSatisfy { ($0["problems"] as? [Any])?.isEmpty == true })
+    }
+
     @Test func planRendersTheEffectsWithoutANetwork() throws {
         let root = try Binary.workspace([
             "messages.yaml": "- { conversation: release-room, sender: build-agent, text: deploy v42 }\n"
