@@ -116,6 +116,8 @@ struct NexusOptions: ParsableArguments {
         case "agent_id_taken": "this id is already a member; use its stored key, or another --agent-id"
         case "forbidden": "not a member (join or claim a pairing code first), or the creator, who cannot leave"
         case "agent_not_in_session": "join the session (or claim a pairing code) first"
+        case "missing_session_key":
+            "no key is stored for this session and agent: it never joined from this workspace, or it already left"
         case "code_expired_or_used": "pairing codes are single-use and expire after 10 minutes; ask for a new one"
         case "rate_limit_exceeded": "the server allows 100 requests a minute; wait and try again"
         case "CURLE_COULDNT_CONNECT": "is the server running? `switchboard sandbox` starts a local one"

@@ -3,8 +3,8 @@ import Testing
 
 /// `switchboard sandbox` as a real process, and `switchboard nexus` talking to it.
 @Suite struct SandboxCommandTests {
-    @Test func theSandboxServesNexusAndStopsOnSIGTERM() throws {
-        let workspace = try Binary.workspace([:])
+    /// `switchboard sandbox --json` started, with the Nexus URL it printed first.
+    static func startSandbox() throws -> (process: Process, errors: Pipe, url: String) {
         let sandbox = Process()
         sandbox.executableURL = Binary.url
         sandbox.arguments = ["sandbox", "--json"]
@@ -13,13 +13,18 @@ import Testing
         sandbox.standardOutput = output
         sandbox.standardError = errors
         try sandbox.run()
-        defer { if sandbox.isRunning { sandbox.terminate() } }
         var line = Data()
         while let byte = try output.fileHandleForReading.read(upToCount: 1), let first = byte.first, first != 0x0A {
             line.append(first)
         }
         let urls = try #require(try JSONSerialization.jsonObject(with: line) as? [String: String])
-        let url = try #require(urls["nexus"])
+        return (sandbox, errors, try #require(urls["nexus"]))
+    }
+
+    @Test func theSandboxServesNexusAndStopsOnSIGTERM() throws {
+        let workspace = try Binary.workspace([:])
+        let (sandbox, errors, url) = try Self.startSandbox()
+        defer { if sandbox.isRunning { sandbox.terminate() } }
         #expect(url.hasPrefix("http://127.0.0.1:"))
 
         func nexus(_ arguments: [String]) throws -> Binary.Result {
@@ -62,6 +67,40 @@ import Testing
         #expect(sandbox.terminationStatus == 0)
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(stderr.contains("sandbox stopped"))
+    }
+
+    /// The rest of the operator's commands, through the built binary: health, pairing, renew, status, leave.
+    @Test func pairingRenewAndLeaveThroughTheBinary() throws {
+        let workspace = try Binary.workspace([:])
+        let (sandbox, _, url) = try Self.startSandbox()
+        defer { sandbox.terminate() }
+        func nexus(_ arguments: [String]) throws -> [String: Any] {
+            let result = try Binary.run(
+                ["nexus"] + arguments + ["--server", url, "--workspace", workspace.path, "--json"], in: workspace)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            return try #require(
+                try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+                "\(arguments): \(result.stdout)")
+        }
+        #expect(try nexus(["health"])["messageFormats"] as? [String] == ["text", "json"])
+        let session = try #require(try nexus(["create", "--agent-id", "alice"])["sessionId"] as? String)
+        let code = try #require(try nexus(["pair", session])["code"] as? String)
+        #expect(try nexus(["pair-status", code])["state"] as? String == "pending")
+        let claimed = try nexus(["claim", code, "--agent-id", "carol"])
+        #expect(claimed["sessionId"] as? String == session)
+        #expect(try nexus(["pair-status", code])["state"] as? String == "claimed")
+        #expect(try nexus(["renew", session, "--agent-id", "carol", "--ttl", "600"])["ttl"] as? Int == 600)
+        #expect(try nexus(["status", session])["agents"] as? [String] == ["alice", "carol"])
+        #expect(try nexus(["leave", session, "--agent-id", "carol"])["ok"] as? Bool == true)
+        #expect(try nexus(["status", session])["agents"] as? [String] == ["alice"])
+
+        // Leaving again: the key went with the first leave, so the server's code comes with a hint.
+        let again = try Binary.run(
+            ["nexus", "leave", session, "--agent-id", "carol", "--server", url, "--workspace", workspace.path],
+            in: workspace)
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("missing_session_key"))
+        #expect(again.stderr.contains("hint: no key is stored"))
     }
 
     @Test func nexusNeedsToKnowWhoIsTalking() throws {
