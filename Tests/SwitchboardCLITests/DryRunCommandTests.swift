@@ -2,6 +2,15 @@ import Foundation
 import Testing
 
 @Suite struct DryRunCommandTests {
+    /// A conversation test that expects the wrong reply.
+    static let failingTest = """
+        name: wrong
+        steps:
+          - messages: [{ conversation: research-partner, sender: r, text: hi }]
+        expect:
+          - { kind: reply, to: research-partner, text: "something else" }
+        """
+
     @Test func theShippedConversationTestsPass() throws {
         let result = try Binary.run(["test"])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
@@ -9,15 +18,7 @@ import Testing
     }
 
     @Test func aFailingTestShowsTheDifferenceAndExitsOne() throws {
-        let root = try Binary.workspace([
-            "bad.yaml": """
-            name: wrong
-            steps:
-              - messages: [{ conversation: research-partner, sender: r, text: hi }]
-            expect:
-              - { kind: reply, to: research-partner, text: "something else" }
-            """
-        ])
+        let root = try Binary.workspace(["bad.yaml": Self.failingTest])
         let result = try Binary.run(["test", root.appendingPathComponent("bad.yaml").path])
         #expect(result.status == 1)
         #expect(result.stdout.contains("FAIL  wrong"))
@@ -29,15 +30,7 @@ import Testing
     }
 
     @Test func testJSONListsEachTestWithItsProblems() throws {
-        let root = try Binary.workspace([
-            "bad.yaml": """
-            name: wrong
-            steps:
-              - messages: [{ conversation: research-partner, sender: r, text: hi }]
-            expect:
-              - { kind: reply, to: research-partner, text: "something else" }
-            """
-        ])
+        let root = try Binary.workspace(["bad.yaml": Self.failingTest])
         let result = try Binary.run(["test", "--json", "tests", root.appendingPathComponent("bad.yaml").path])
         #expect(result.status == 1)
         let output = try #require(
