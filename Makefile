@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN = .build/debug/switchboard
 
-.PHONY: run test build lint bench bench-journal bench-nexus bench-engine deps clean
+.PHONY: run test build release lint bench bench-journal bench-nexus bench-engine deps clean
 
 ## run: build switchboard and run its main job on the embedded default: the examples checked, then a
 ## conversation through the sandbox servers
@@ -20,6 +20,12 @@ build:
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Benchmarks Package.swift
+
+## release: the release binary with the Swift runtime linked in and no position-independent code, so a cron
+## tick starts without resolving shared libraries or relocating (.build/static/release/switchboard)
+release: deps
+	swift build -c release --product switchboard --static-swift-stdlib -Xswiftc -Xclang-linker -Xswiftc -no-pie \
+	  --scratch-path .build/static
 
 ## bench: validate a generated 200-file workspace with a release build; prints wall time and peak memory
 bench: deps

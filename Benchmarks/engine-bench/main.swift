@@ -1,7 +1,10 @@
 // The engine's throughput against the sandbox, for scripts/bench-engine: 1,000 messages across 100 Nexus
 // sessions through rule → reply → journal, once with a template reply and once with a subprocess responder.
 //
-//   engine-bench DIRECTORY        (the workspaces are left there for the script's nothing-due measurement)
+//   engine-bench DIRECTORY [template|responder]
+//
+// The workspaces are left in DIRECTORY for the script's nothing-due measurement; naming one kind runs only
+// that one (for a profiler).
 import Engine
 import Foundation
 import Journal
@@ -12,11 +15,19 @@ import Workflow
 
 let sessionsCount = 100
 let perSession = 10
-guard CommandLine.arguments.count == 2 else {
-    FileHandle.standardError.write(Data("usage: engine-bench DIRECTORY\n".utf8))
+let only = CommandLine.arguments.count == 3 ? CommandLine.arguments[2] : nil
+guard (2...3).contains(CommandLine.arguments.count), only == nil || ["template", "responder"].contains(only) else {
+    FileHandle.standardError.write(Data("usage: engine-bench DIRECTORY [template|responder]\n".utf8))
     exit(2)
 }
 let root = URL(fileURLWithPath: CommandLine.arguments[1])
+
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
 
 func measure(responder: Bool) async throws -> (seconds: Double, messages: Int) {
     var options = NexusSandbox.Options()
@@ -81,17 +92,21 @@ func measure(responder: Bool) async throws -> (seconds: Double, messages: Int) {
         try await group.waitForAll()
     }
     for source in configuration.sources { try journal.recordSchedule(source.jobKey, nextDue: nil) }
+    let cpuBefore = cpuSeconds()
     let start = ContinuousClock.now
     let tick = try await engine.tick()
     let elapsed = ContinuousClock.now - start
+    if ProcessInfo.processInfo.environment["ENGINE_BENCH_CPU"] != nil {
+        FileHandle.standardError.write(Data("cpu \(cpuSeconds() - cpuBefore) s for \(elapsed)\n".utf8))
+    }
     precondition(tick.failures.isEmpty, "\(tick.failures.prefix(3))")
     // Nothing is due for an hour now: the script times `switchboard tick` on this workspace.
     return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, tick.sent)
 }
 
 do {
-    let template = try await measure(responder: false)
-    let responder = try await measure(responder: true)
+    let template = only == "responder" ? (seconds: 1, messages: 0) : try await measure(responder: false)
+    let responder = only == "template" ? (seconds: 1, messages: 0) : try await measure(responder: true)
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     print(

@@ -252,7 +252,7 @@ extension Engine {
             for fire in fires.prefix(count) {
                 let trigger: Value = [
                     "kind": "schedule", "schedule": .string(schedule.name),
-                    "at": .string(ISO8601DateFormatter().string(from: fire)),
+                    "at": .string(Timestamp.format(fire, fractional: false)),
                 ]
                 let run = try journal.beginRun(
                     trigger: "schedule", reference: "\(key)@\(Int(fire.timeIntervalSince1970))",

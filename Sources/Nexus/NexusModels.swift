@@ -215,11 +215,5 @@ struct PairStatus: Decodable {
 
 /// Timestamps with or without fractional seconds (§2).
 enum NexusDates {
-    static func parse(_ text: String) -> Date? {
-        let whole = ISO8601DateFormatter()
-        if let date = whole.date(from: text) { return date }
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return fractional.date(from: text)
-    }
+    static func parse(_ text: String) -> Date? { Timestamp.parse(text) }
 }

@@ -619,38 +619,50 @@ public final class NexusSandbox: @unchecked Sendable {
 
     // MARK: - Helpers
 
-    /// §4.6's deterministic pattern set.
-    static let redactions: [(pattern: String, type: String)] = [
-        (#"sk-[A-Za-z0-9_-]{20,}"#, "openai_key"), (#"AKIA[0-9A-Z]{16}"#, "aws_key"),
-        (#"gh[pousr]_[A-Za-z0-9]{36}"#, "github_token"),
+    /// §4.6's deterministic pattern set, each behind a literal every match contains, so that a message
+    /// without one costs a substring search instead of a regular expression.
+    nonisolated(unsafe) static let redactions: [(trigger: String, pattern: NSRegularExpression, type: String)] = [
+        ("sk-", #"sk-[A-Za-z0-9_-]{20,}"#, "openai_key"), ("AKIA", #"AKIA[0-9A-Z]{16}"#, "aws_key"),
+        ("_", #"gh[pousr]_[A-Za-z0-9]{36}"#, "github_token"),
         (
+            "-----BEGIN ",
             #"-----BEGIN [A-Z ]{0,32}PRIVATE KEY-----[\s\S]{0,8192}?-----END [A-Z ]{0,32}PRIVATE KEY-----"#,
             "private_key"
         ),
-        (#"Bearer [A-Za-z0-9._~+/=-]+"#, "bearer_token"), (#"password\s*[:=]\s*\S+"#, "password"),
-    ]
+        ("Bearer ", #"Bearer [A-Za-z0-9._~+/=-]+"#, "bearer_token"),
+        ("password", #"password\s*[:=]\s*\S+"#, "password"),
+    ].map { trigger, pattern, type in
+        // The patterns are constants: a failure here is a typo caught by the first test that runs.
+        (trigger, try! NSRegularExpression(pattern: pattern), type)
+    }
 
     static func redact(_ text: String) -> String {
         var result = text
-        for (pattern, type) in redactions {
-            result = result.replacingOccurrences(of: pattern, with: "[REDACTED:\(type)]", options: .regularExpression)
+        for (trigger, pattern, type) in redactions where result.contains(trigger) {
+            result = pattern.stringByReplacingMatches(
+                in: result, range: NSRange(result.startIndex..., in: result),
+                withTemplate: NSRegularExpression.escapedTemplate(for: "[REDACTED:\(type)]"))
         }
         return result
     }
 
     static func hex(_ bytes: Int) -> String {
-        (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var generator = SystemRandomNumberGenerator()
+        return String(
+            unsafeUninitializedCapacity: bytes * 2,
+            initializingUTF8With: { buffer in
+                for index in 0..<bytes {
+                    let byte = UInt8.random(in: 0...255, using: &generator)
+                    buffer[2 * index] = digits[Int(byte >> 4)]
+                    buffer[2 * index + 1] = digits[Int(byte & 0xF)]
+                }
+                return bytes * 2
+            })
     }
 
-    /// Used under the sandbox's lock only.
-    nonisolated(unsafe) private static let isoFormatter: ISO8601DateFormatter = {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter
-    }()
-
     static func iso(_ date: Date) -> String {
-        isoFormatter.string(from: date)
+        Timestamp.format(date)
     }
 }
 

@@ -30,7 +30,7 @@ extension Switchboard {
             }
             let start =
                 try at.map { text -> Date in
-                    guard let date = ISO8601DateFormatter().date(from: text) else {
+                    guard let date = Timestamp.parse(text) else {
                         throw ValidationError("--at must be ISO 8601, like 2026-11-21T09:00:00Z")
                     }
                     return date

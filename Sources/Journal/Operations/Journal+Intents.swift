@@ -31,8 +31,9 @@ extension Journal {
         now: Date = Date()
     ) throws(JournalError) -> AttemptDecision {
         try write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM intents WHERE key = ?", arguments: [key]) else {
-                try db.execute(
+            guard let row = try Row.fetchOne(cached: db, sql: "SELECT * FROM intents WHERE key = ?", arguments: [key])
+            else {
+                try db.cachedExecute(
                     sql: """
                         INSERT INTO intents (key, run_id, step_id, target, payload_digest, status, attempts, strikes,
                           max_strikes, created_at, updated_at)
@@ -48,7 +49,7 @@ extension Journal {
             case .failed:
                 guard intent.strikes < intent.maxStrikes else { return .blocked(intent) }
                 // The run making this attempt owns the intent now (resolving it re-runs that run's messages).
-                try db.execute(
+                try db.cachedExecute(
                     sql: """
                         UPDATE intents SET status = 'pending', attempts = attempts + 1, run_id = COALESCE(?, run_id),
                           updated_at = ? WHERE key = ?
@@ -71,14 +72,14 @@ extension Journal {
         try write { db in
             switch outcome {
             case .sent:
-                try db.execute(
+                try db.cachedExecute(
                     sql: """
                         UPDATE intents SET status = 'sent', last_error_code = NULL, last_error_message = NULL, updated_at = ?
                         WHERE key = ? AND status = 'pending'
                         """, arguments: [now, key])
             case .failed(let code, let message), .unknown(let code, let message):
                 let status = if case .failed = outcome { "failed" } else { "unknown" }
-                try db.execute(
+                try db.cachedExecute(
                     sql: """
                         UPDATE intents SET strikes = strikes + 1,
                           status = CASE WHEN strikes + 1 >= max_strikes THEN 'blocked' ELSE ? END,
@@ -97,7 +98,7 @@ extension Journal {
     @discardableResult
     public func reconcile(intent key: String, sent: Bool, now: Date = Date()) throws(JournalError) -> IntentRecord {
         try write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql: """
                     UPDATE intents SET status = CASE WHEN ? THEN 'sent'
                         WHEN strikes >= max_strikes THEN 'blocked' ELSE 'failed' END, updated_at = ?
@@ -109,7 +110,8 @@ extension Journal {
     }
 
     static func notInFlight(_ db: Database, key: String, path: String) throws -> JournalError {
-        guard let row = try Row.fetchOne(db, sql: "SELECT status FROM intents WHERE key = ?", arguments: [key]) else {
+        guard let row = try Row.fetchOne(cached: db, sql: "SELECT status FROM intents WHERE key = ?", arguments: [key])
+        else {
             return JournalError(.notFound, path: path, "no intent '\(key)'", hint: "begin the attempt first")
         }
         return JournalError(
@@ -119,7 +121,7 @@ extension Journal {
 
     public func intent(key: String) throws(JournalError) -> IntentRecord? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM intents WHERE key = ?", arguments: [key]).map(
+            try Row.fetchOne(cached: db, sql: "SELECT * FROM intents WHERE key = ?", arguments: [key]).map(
                 IntentRecord.init(row:))
         }
     }
@@ -151,9 +153,9 @@ extension Journal {
         try write { db in
             let row =
                 if let id = Int64(idOrKey) {
-                    try Row.fetchOne(db, sql: "SELECT * FROM intents WHERE id = ?", arguments: [id])
+                    try Row.fetchOne(cached: db, sql: "SELECT * FROM intents WHERE id = ?", arguments: [id])
                 } else {
-                    try Row.fetchOne(db, sql: "SELECT * FROM intents WHERE key = ?", arguments: [idOrKey])
+                    try Row.fetchOne(cached: db, sql: "SELECT * FROM intents WHERE key = ?", arguments: [idOrKey])
                 }
             guard let row else {
                 throw JournalError(
@@ -165,11 +167,11 @@ extension Journal {
                     .conflict, path: path, "intent \(intent.id) is \(intent.status.rawValue), not blocked",
                     hint: "only blocked intents wait for an operator; `switchboard status` lists them")
             }
-            try db.execute(
+            try db.cachedExecute(
                 sql: "UPDATE intents SET status = 'failed', strikes = 0, updated_at = ? WHERE id = ?",
                 arguments: [now, intent.id])
             if let run = intent.runID {
-                try db.execute(
+                try db.cachedExecute(
                     sql: "UPDATE inbox SET handling_run_id = NULL WHERE handling_run_id = ?", arguments: [run])
             }
             try Self.closeEscalations(db, subject: "intent:\(intent.key)", by: `operator`, now: now)
@@ -179,13 +181,13 @@ extension Journal {
 
     private func intents(where condition: String) throws(JournalError) -> [IntentRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM intents WHERE \(condition) ORDER BY updated_at, id")
+            try Row.fetchAll(cached: db, sql: "SELECT * FROM intents WHERE \(condition) ORDER BY updated_at, id")
                 .map(IntentRecord.init(row:))
         }
     }
 
     static func intent(_ db: Database, key: String) throws -> IntentRecord {
-        IntentRecord(row: try Row.fetchOne(db, sql: "SELECT * FROM intents WHERE key = ?", arguments: [key])!)
+        IntentRecord(row: try Row.fetchOne(cached: db, sql: "SELECT * FROM intents WHERE key = ?", arguments: [key])!)
     }
 }
 

@@ -14,12 +14,12 @@ extension Journal {
         _ name: String, holder: String, for duration: TimeInterval, now: Date = Date()
     ) throws(JournalError) -> LeaseAcquisition {
         try write { db in
-            if let row = try Row.fetchOne(db, sql: "SELECT * FROM leases WHERE name = ?", arguments: [name]) {
+            if let row = try Row.fetchOne(cached: db, sql: "SELECT * FROM leases WHERE name = ?", arguments: [name]) {
                 let current = LeaseRecord(row: row)
                 if current.holder != holder, current.expiresAt > now { return .held(current) }
             }
             let lease = LeaseRecord(name: name, holder: holder, acquiredAt: now, expiresAt: now + duration)
-            try db.execute(
+            try db.cachedExecute(
                 sql: """
                     INSERT INTO leases (name, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?)
                     ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, acquired_at = excluded.acquired_at,
@@ -37,7 +37,7 @@ extension Journal {
         throws(JournalError) -> Bool
     {
         try write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql: "UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ?",
                 arguments: [now + duration, name, holder])
             return db.changesCount == 1
@@ -47,7 +47,7 @@ extension Journal {
     /// Gives the lease up; releasing a lease someone else now holds does nothing.
     public func releaseLease(_ name: String, holder: String) throws(JournalError) {
         try write { db in
-            try db.execute(sql: "DELETE FROM leases WHERE name = ? AND holder = ?", arguments: [name, holder])
+            try db.cachedExecute(sql: "DELETE FROM leases WHERE name = ? AND holder = ?", arguments: [name, holder])
         }
     }
 
@@ -67,7 +67,7 @@ extension Journal {
 
     public func lease(_ name: String) throws(JournalError) -> LeaseRecord? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM leases WHERE name = ?", arguments: [name]).map(
+            try Row.fetchOne(cached: db, sql: "SELECT * FROM leases WHERE name = ?", arguments: [name]).map(
                 LeaseRecord.init(row:))
         }
     }

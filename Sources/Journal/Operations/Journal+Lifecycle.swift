@@ -9,7 +9,7 @@ extension Journal {
         throws(JournalError)
     {
         try write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql: """
                     INSERT INTO sessions (account, session, expires_at, last_renewed_at) VALUES (?, ?, ?, ?)
                     ON CONFLICT(account, session) DO UPDATE SET expires_at = excluded.expires_at,
@@ -21,13 +21,14 @@ extension Journal {
     /// Soonest to expire first.
     public func sessions() throws(JournalError) -> [SessionRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM sessions ORDER BY expires_at").map(SessionRecord.init(row:))
+            try Row.fetchAll(cached: db, sql: "SELECT * FROM sessions ORDER BY expires_at").map(
+                SessionRecord.init(row:))
         }
     }
 
     public func recordSchedule(_ jobKey: String, nextDue: Date?, lastFired: Date? = nil) throws(JournalError) {
         try write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql: """
                     INSERT INTO schedules (job_key, next_due, last_fired) VALUES (?, ?, ?)
                     ON CONFLICT(job_key) DO UPDATE SET next_due = excluded.next_due,
@@ -39,7 +40,7 @@ extension Journal {
     /// Soonest due first; jobs with no due time last.
     public func schedules() throws(JournalError) -> [ScheduleRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM schedules ORDER BY next_due IS NULL, next_due, job_key")
+            try Row.fetchAll(cached: db, sql: "SELECT * FROM schedules ORDER BY next_due IS NULL, next_due, job_key")
                 .map(ScheduleRecord.init(row:))
         }
     }
@@ -50,7 +51,7 @@ extension Journal {
         -> WaitRecord
     {
         try write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql: "INSERT INTO waits (run_id, step_id, matcher, deadline) VALUES (?, ?, ?, ?)",
                 arguments: [run, stepID, matcher, deadline])
             return WaitRecord(
@@ -63,7 +64,7 @@ extension Journal {
     @discardableResult
     public func resolveWait(_ id: Int64, resolution: String, now: Date = Date()) throws(JournalError) -> Bool {
         try write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql: "UPDATE waits SET resolved_at = ?, resolution = ? WHERE id = ? AND resolved_at IS NULL",
                 arguments: [now, resolution, id])
             return db.changesCount == 1
@@ -73,7 +74,7 @@ extension Journal {
     /// Unresolved waits, soonest deadline first.
     public func openWaits() throws(JournalError) -> [WaitRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM waits WHERE resolved_at IS NULL ORDER BY deadline")
+            try Row.fetchAll(cached: db, sql: "SELECT * FROM waits WHERE resolved_at IS NULL ORDER BY deadline")
                 .map(WaitRecord.init(row:))
         }
     }
@@ -84,7 +85,7 @@ extension Journal {
         throws(JournalError) -> EscalationRecord
     {
         try write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql: "INSERT INTO escalations (subject, code, message, created_at) VALUES (?, ?, ?, ?)",
                 arguments: [subject, code, message, now])
             return EscalationRecord(
@@ -95,19 +96,19 @@ extension Journal {
 
     public func markEscalationSent(_ id: Int64, now: Date = Date()) throws(JournalError) {
         try write { db in
-            try db.execute(sql: "UPDATE escalations SET sent_at = ? WHERE id = ?", arguments: [now, id])
+            try db.cachedExecute(sql: "UPDATE escalations SET sent_at = ? WHERE id = ?", arguments: [now, id])
         }
     }
 
     public func openEscalations() throws(JournalError) -> [EscalationRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM escalations WHERE resolved_at IS NULL ORDER BY id")
+            try Row.fetchAll(cached: db, sql: "SELECT * FROM escalations WHERE resolved_at IS NULL ORDER BY id")
                 .map(EscalationRecord.init(row:))
         }
     }
 
     static func closeEscalations(_ db: Database, subject: String, by operator: String, now: Date) throws {
-        try db.execute(
+        try db.cachedExecute(
             sql: "UPDATE escalations SET resolved_at = ?, resolved_by = ? WHERE subject = ? AND resolved_at IS NULL",
             arguments: [now, `operator`, subject])
     }

@@ -8,7 +8,7 @@ extension Journal {
         now: Date = Date()
     ) throws(JournalError) -> RunRecord {
         try write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql: """
                     INSERT INTO runs (trigger_kind, trigger_ref, workflow, handler, status, started_at, definition_hash)
                     VALUES (?, ?, ?, ?, 'running', ?, ?)
@@ -37,7 +37,7 @@ extension Journal {
         throws(JournalError) -> StepRecord
     {
         try write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql: """
                     INSERT INTO steps (run_id, step_id, position, attempt, status, started_at) VALUES (?, ?, ?, ?, 'running', ?)
                     """, arguments: [run, stepID, position, attempt, now])
@@ -52,7 +52,7 @@ extension Journal {
         errorMessage: String? = nil, now: Date = Date()
     ) throws(JournalError) {
         try write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql: """
                     UPDATE steps SET status = ?, output_json = ?, error_code = ?, error_message = ?, finished_at = ?
                     WHERE id = ?
@@ -64,21 +64,23 @@ extension Journal {
     public func runs(limit: Int = 50, before id: Int64? = nil) throws(JournalError) -> [RunRecord] {
         try read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM runs WHERE id < ? ORDER BY id DESC LIMIT ?", arguments: [id ?? .max, limit]
+                cached: db, sql: "SELECT * FROM runs WHERE id < ? ORDER BY id DESC LIMIT ?",
+                arguments: [id ?? .max, limit]
             ).map(RunRecord.init(row:))
         }
     }
 
     public func run(_ id: Int64) throws(JournalError) -> RunRecord? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(RunRecord.init(row:))
+            try Row.fetchOne(cached: db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(
+                RunRecord.init(row:))
         }
     }
 
     public func steps(ofRun id: Int64) throws(JournalError) -> [StepRecord] {
         try read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM steps WHERE run_id = ? ORDER BY position, attempt", arguments: [id]
+                cached: db, sql: "SELECT * FROM steps WHERE run_id = ? ORDER BY position, attempt", arguments: [id]
             )
             .map(StepRecord.init(row:))
         }
@@ -86,7 +88,7 @@ extension Journal {
 
     public func intents(ofRun id: Int64) throws(JournalError) -> [IntentRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM intents WHERE run_id = ? ORDER BY id", arguments: [id])
+            try Row.fetchAll(cached: db, sql: "SELECT * FROM intents WHERE run_id = ? ORDER BY id", arguments: [id])
                 .map(IntentRecord.init(row:))
         }
     }
@@ -143,7 +145,7 @@ extension Journal {
     }
 
     static func setStatus(_ db: Database, run id: Int64, _ status: RunRecord.Status, now: Date) throws {
-        try db.execute(
+        try db.cachedExecute(
             sql: "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
             arguments: [status.rawValue, status.isTerminal ? now : nil, id])
     }

@@ -34,7 +34,7 @@ extension Journal {
                             payload: message.payload, handlingRunID: nil))
                 }
             }
-            try db.execute(
+            try db.cachedExecute(
                 sql: """
                     INSERT INTO checkpoints (source, cursor, ack_state, consecutive_failures, updated_at)
                     VALUES (?, ?, ?, 0, ?)
@@ -50,7 +50,7 @@ extension Journal {
     /// Records that the network acknowledged up to here (TransmissionBot's ack, masumi's read mark).
     public func recordAck(source: String, ackState: String, now: Date = Date()) throws(JournalError) {
         try write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql: "UPDATE checkpoints SET ack_state = ?, updated_at = ? WHERE source = ?",
                 arguments: [ackState, now, source])
         }
@@ -62,7 +62,7 @@ extension Journal {
         source: String, code: String, message: String, maxStrikes: Int = 2, now: Date = Date()
     ) throws(JournalError) -> Checkpoint {
         try write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql: """
                     INSERT INTO checkpoints (source, consecutive_failures, last_error_code, last_error_message, updated_at)
                     VALUES (?, 1, ?, ?, ?)
@@ -70,7 +70,7 @@ extension Journal {
                       last_error_code = excluded.last_error_code, last_error_message = excluded.last_error_message,
                       updated_at = excluded.updated_at
                     """, arguments: [source, code, message, now])
-            try db.execute(
+            try db.cachedExecute(
                 sql:
                     "UPDATE checkpoints SET paused_at = ? WHERE source = ? AND paused_at IS NULL AND consecutive_failures >= ?",
                 arguments: [now, source, maxStrikes])
@@ -84,13 +84,13 @@ extension Journal {
 
     public func checkpoints() throws(JournalError) -> [Checkpoint] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM checkpoints ORDER BY source").map(Checkpoint.init(row:))
+            try Row.fetchAll(cached: db, sql: "SELECT * FROM checkpoints ORDER BY source").map(Checkpoint.init(row:))
         }
     }
 
     public func pausedSources() throws(JournalError) -> [Checkpoint] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM checkpoints WHERE paused_at IS NOT NULL ORDER BY source")
+            try Row.fetchAll(cached: db, sql: "SELECT * FROM checkpoints WHERE paused_at IS NOT NULL ORDER BY source")
                 .map(Checkpoint.init(row:))
         }
     }
@@ -103,7 +103,7 @@ extension Journal {
         -> Checkpoint
     {
         try write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql:
                     "UPDATE checkpoints SET paused_at = NULL, consecutive_failures = 0, updated_at = ? WHERE source = ?",
                 arguments: [now, source])
@@ -120,7 +120,8 @@ extension Journal {
     public func unhandledMessages(limit: Int = 1000) throws(JournalError) -> [InboxMessage] {
         try read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM inbox WHERE handling_run_id IS NULL ORDER BY id LIMIT ?", arguments: [limit]
+                cached: db, sql: "SELECT * FROM inbox WHERE handling_run_id IS NULL ORDER BY id LIMIT ?",
+                arguments: [limit]
             ).map(InboxMessage.init(row:))
         }
     }
@@ -150,7 +151,7 @@ extension Journal {
     }
 
     static func checkpoint(_ db: Database, source: String) throws -> Checkpoint? {
-        try Row.fetchOne(db, sql: "SELECT * FROM checkpoints WHERE source = ?", arguments: [source]).map(
+        try Row.fetchOne(cached: db, sql: "SELECT * FROM checkpoints WHERE source = ?", arguments: [source]).map(
             Checkpoint.init(row:))
     }
 }

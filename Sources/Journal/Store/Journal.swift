@@ -215,3 +215,30 @@ public final class Journal: Sendable {
         }
     }
 }
+
+// Statements compiled once per connection and reused: a tick runs the same few statements thousands of times,
+// and compiling each one again (parse, plan, GRDB's authorizer) was most of the journal's cost per message.
+// For single statements only; a multi-statement script goes through `execute(sql:)`.
+extension Database {
+    func cachedExecute(sql: String, arguments: StatementArguments = StatementArguments()) throws {
+        try cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+}
+
+extension Row {
+    static func fetchOne(
+        cached db: Database, sql: String, arguments: StatementArguments = StatementArguments()
+    )
+        throws -> Row?
+    {
+        try fetchOne(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    static func fetchAll(
+        cached db: Database, sql: String, arguments: StatementArguments = StatementArguments()
+    )
+        throws -> [Row]
+    {
+        try fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+}
