@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // C libraries from Debian, imported as-is; shim.h wraps what Swift cannot call directly.
@@ -52,10 +53,15 @@ let package = Package(
             ],
             swiftSettings: strictness
         ),
+        // masumi-agent-messenger through its official CLI (protocols/masumi.md), one child process per call.
+        .target(
+            name: "Masumi",
+            dependencies: ["Transport", "Workflow", .product(name: "Subprocess", package: "swift-subprocess")],
+            swiftSettings: strictness),
         // The engine: rules → policies → handlers, two strikes, scheduling, tick; reaches networks only
         // through Messenger.
         .target(
-            name: "Engine", dependencies: ["Workflow", "Journal", "Transport", "Nexus", "CSodium"],
+            name: "Engine", dependencies: ["Workflow", "Journal", "Transport", "Nexus", "Masumi", "CSodium"],
             swiftSettings: strictness),
         // What GRDB does not expose: sqlite3_db_config is variadic, so it needs C.
         .target(name: "_JournalCShims", linkerSettings: [.linkedLibrary("sqlite3")]),
@@ -88,6 +94,7 @@ let package = Package(
                 "Engine",
                 "Transport",
                 "Nexus",
+                "Masumi",
                 "Sandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -97,7 +104,7 @@ let package = Package(
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"], swiftSettings: strictness),
         .testTarget(
             name: "SwitchboardCLITests",
-            dependencies: ["switchboard", "journal-harness"],
+            dependencies: ["switchboard", "journal-harness", "Engine", "Masumi", "Sandbox", "Transport", "Workflow"],
             exclude: ["Snapshots"],
             swiftSettings: strictness
         ),

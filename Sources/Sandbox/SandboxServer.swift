@@ -20,11 +20,15 @@ public final class SandboxServer: Sendable {
 
     /// Starts listening and returns once the port is bound. Bodies over 1 MiB are refused.
     public static func start(
-        nexus: NexusSandbox, faults: FaultPlan = FaultPlan(), host: String = "127.0.0.1", port: Int = 0
+        nexus: NexusSandbox, masumi: MasumiSandbox? = nil, faults: FaultPlan = FaultPlan(), host: String = "127.0.0.1",
+        port: Int = 0
     ) async throws -> SandboxServer {
         let (ports, continuation) = AsyncStream.makeStream(of: Int?.self)
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
-            try await respond(to: request, nexus: nexus, faults: faults)
+            if let masumi, request.uri.path == "/masumi/cli", request.method == .post {
+                return try await cli(request, masumi: masumi)
+            }
+            return try await respond(to: request, nexus: nexus, faults: faults)
         }
         var logger = Logger(label: "switchboard-sandbox")
         logger.logLevel = .critical
@@ -110,6 +114,21 @@ public final class SandboxServer: Sendable {
             method: request.method.rawValue, path: path, query: query, headers: headers,
             body: Data(body.readableBytesView))
         return response(nexus.handle(sandboxRequest))
+    }
+
+    /// One masumi CLI invocation: `{"argv": [...]}` in, ``MasumiSandbox/Output`` out.
+    private static func cli(_ request: Request, masumi: MasumiSandbox) async throws -> Response {
+        struct Call: Decodable { var argv: [String] }
+        let body = try await request.body.collect(upTo: 1 << 20)
+        guard let call = try? JSONDecoder().decode(Call.self, from: Data(body.readableBytesView)) else {
+            return response(.error(400, "invalid_body", "expected {\"argv\": [...]}"))
+        }
+        let output = masumi.run(argv: call.argv)
+        if let delay = output.delay { try await Task.sleep(for: .milliseconds(Int(delay * 1000))) }
+        return response(
+            SandboxResponse(
+                status: 200, headers: ["content-type": "application/json"],
+                body: (try? JSONEncoder().encode(output)) ?? Data()))
     }
 
     private static func response(_ sandbox: SandboxResponse) -> Response {

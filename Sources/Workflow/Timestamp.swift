@@ -22,7 +22,7 @@ public enum Timestamp {
         let millisecond = Int(total - seconds * 1000)
         let days = seconds.quotientFloorDivided(by: 86_400)
         seconds -= days * 86_400
-        let (year, month, day) = civil(fromDays: days)
+        let (year, month, day) = CivilTime.civil(fromDays: Int(days))
         var out = ""
         out.reserveCapacity(24)
         append(&out, year, width: 4)
@@ -125,19 +125,6 @@ public enum Timestamp {
         return era * 146_097 + dayOfEra - 719_468
     }
 
-    /// The inverse of `days(fromCivil:)`.
-    static func civil(fromDays days: Int64) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = z.quotientFloorDivided(by: 146_097)
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return (Int(year), Int(month), Int(day))
-    }
 }
 
 extension Int64 {

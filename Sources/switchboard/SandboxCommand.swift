@@ -8,9 +8,13 @@ extension Switchboard {
             commandName: "sandbox",
             abstract: "Run local servers that speak the networks' protocols, for trying workflows safely.",
             discussion: """
-                Starts a NexusMessaging server on 127.0.0.1 (nothing else can reach it), prints its URL and runs \
-                until interrupted (Ctrl-C, SIGTERM), then stops cleanly. State lives in memory and is gone when it \
-                stops. Point an account at it with `server: http://127.0.0.1:PORT`.
+                Starts a NexusMessaging server on 127.0.0.1 (nothing else can reach it) and a stand-in for the \
+                masumi-agent-messenger CLI, prints where they are and runs until interrupted (Ctrl-C, SIGTERM), \
+                then stops cleanly. State lives in memory and is gone when it stops. Point a Nexus account at it \
+                with `server: http://127.0.0.1:PORT`, a masumi account with `executable: PATH` (the printed \
+                script). The masumi stand-in has the inboxes given with --masumi-agent (default: profile \
+                `default` with agents `bot` and `helper`, profile `peer` with agent `peer`) and a channel `ops` \
+                they all belong to.
 
                 Example:
                   switchboard sandbox --port 8787 &
@@ -21,11 +25,23 @@ extension Switchboard {
         @Option(help: "The port to listen on (default: one the OS picks).") var port = 0
         @Option(help: "Requests a client may make per minute, as messaging.md allows (0: no limit).") var rateLimit =
             100
+        @Option(
+            name: .customLong("masumi-agent"),
+            help: "A masumi sandbox inbox: PROFILE:SLUG[,SLUG…] (repeatable; the first slug is its default agent).")
+        var masumiAgents: [String] = []
+        @Option(help: "Where to write the masumi-agent-messenger stand-in (default: a temporary directory).")
+        var masumiDirectory: String?
         @Flag(help: "Print the URLs as JSON.") var json = false
 
         func validate() throws {
             guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
             guard rateLimit >= 0 else { throw ValidationError("--rate-limit must be 0 or more") }
+            for spec in masumiAgents {
+                let parts = spec.split(separator: ":", maxSplits: 1)
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                    throw ValidationError("--masumi-agent takes PROFILE:SLUG[,SLUG…], like default:bot,helper")
+                }
+            }
         }
 
         func run() async throws {
@@ -37,13 +53,47 @@ extension Switchboard {
             do {
                 var options = NexusSandbox.Options()
                 options.rateLimit = rateLimit == 0 ? nil : rateLimit
-                server = try await SandboxServer.start(nexus: NexusSandbox(options: options), port: port)
+                let masumi = MasumiSandbox()
+                let inboxes = masumiAgents.isEmpty ? ["default:bot,helper", "peer:peer"] : masumiAgents
+                var everyone: [String] = []
+                for spec in inboxes {
+                    let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+                    let slugs = parts[1].split(separator: ",").map(String.init)
+                    masumi.addInbox(profile: parts[0], email: "\(parts[0])@sandbox.invalid", agents: slugs)
+                    everyone += slugs
+                }
+                masumi.addChannel(slug: "ops", members: everyone)
+                server = try await SandboxServer.start(
+                    nexus: NexusSandbox(options: options), masumi: masumi, port: port)
             } catch {
                 throw Failure.message(
                     "cannot start the sandbox on 127.0.0.1:\(port): \(error)", hint: "pick another --port")
             }
+            let directory: URL
+            let temporary = masumiDirectory == nil
+            do {
+                directory =
+                    masumiDirectory.map { URL(fileURLWithPath: $0) }
+                    ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+                        "switchboard-sandbox-\(UUID().uuidString)")
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            } catch {
+                await server.stop()
+                throw Failure.message(
+                    "cannot create \(masumiDirectory ?? "a temporary directory"): \(error)", hint: nil)
+            }
+            defer { if temporary { try? FileManager.default.removeItem(at: directory) } }
+            let cli: String
+            do {
+                cli = try MasumiSandboxCLI.install(in: directory, server: server.url)
+            } catch {
+                await server.stop()
+                throw Failure.message("cannot write the masumi stand-in to \(directory.path): \(error)", hint: nil)
+            }
             // Written unbuffered: a script reading the URL must see it while the server runs.
-            let line = json ? "{\"nexus\":\"\(server.url)\"}\n" : "nexus: \(server.url)\n"
+            let line =
+                json
+                ? "{\"nexus\":\"\(server.url)\",\"masumi\":\"\(cli)\"}\n" : "nexus: \(server.url)\nmasumi: \(cli)\n"
             FileHandle.standardOutput.write(Data(line.utf8))
             var signals = termination.makeAsyncIterator()
             _ = await signals.next()

@@ -27,6 +27,10 @@ struct Switchboard: AsyncParsableCommand {
 
     /// Argument parser reports usage errors with 64 (EX_USAGE); switchboard's documented code is 2.
     static func main() async {
+        let arguments = CommandLine.arguments
+        if arguments.count >= 3, arguments[1] == MasumiSandboxCLI.command {
+            await MasumiSandboxCLI.run(server: arguments[2], argv: Array(arguments.dropFirst(3)))
+        }
         do {
             var command = try parseAsRoot()
             if var asynchronous = command as? any AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Journal
+import Masumi
 import Nexus
 import Transport
 import Workflow
@@ -126,6 +127,20 @@ enum EngineLoader {
                     server: settings.server?.value ?? Account.Nexus.defaultServer, agentID: settings.agentID.value,
                     insecure: settings.insecure, keys: keys)
                 messengers[account.name] = NexusMessenger(account: account.name, client: client)
+            }
+            if case .masumi(let settings) = account.settings {
+                var executable = settings.executable?.value ?? Account.Masumi.defaultExecutable
+                // A relative path is the workspace's (the CLI itself runs in an empty directory).
+                if executable.contains("/"), !executable.hasPrefix("/") {
+                    executable =
+                        URL(fileURLWithPath: workspace).appendingPathComponent(executable).standardizedFileURL
+                        .path
+                }
+                let cli = MasumiCLI(
+                    executable: executable, profile: settings.profile?.value ?? "default",
+                    timeout: .milliseconds(Int(settings.timeout.seconds * 1000)))
+                messengers[account.name] = MasumiMessenger(
+                    account: account.name, client: MasumiClient(cli: cli, agent: settings.agent.value))
             }
         }
         return Engine(configuration: configuration, journal: store, messengers: messengers)
