@@ -177,7 +177,11 @@ public final class Engine: @unchecked Sendable {
                 let recorded = try journal.recordPoll(
                     source: source.checkpointKey, messages: messages, cursor: batch.cursor)
                 report.messagesReceived += recorded.new.count
-                try? await messengers[source.target.account]!.acknowledge(source.target, through: batch.cursor)
+                // Only what this poll brought is acknowledged: an empty poll that left the cursor where it was
+                // has nothing to tell the network (for masumi each acknowledgement is a CLI call per thread).
+                if !batch.messages.isEmpty || batch.cursor != checkpoints[source.checkpointKey]?.cursor {
+                    try? await messengers[source.target.account]!.acknowledge(source.target, through: batch.cursor)
+                }
             case .failure(let error):
                 report.failures.append("poll \(source.target): \(error)")
                 let maxStrikes = configuration.escalation?.after?.value ?? 2

@@ -177,7 +177,7 @@ struct Invocation {
 
     static func sender(_ slug: String, _ state: MasumiSandbox.State) -> J {
         .object([
-            ("id", .string(String(abs(slug.hashValue) % 100_000))), ("slug", .string(slug)), ("displayName", .null),
+            ("id", .string(state.agents[slug]?.id ?? "0")), ("slug", .string(slug)), ("displayName", .null),
             ("publicIdentity", .string(slug)),
         ])
     }
@@ -201,6 +201,21 @@ struct Invocation {
             ("trustNotice", .null), ("trustWarning", .null),
         ]
         return .object(fields)
+    }
+
+    /// The fields every thread object starts with (§6.2).
+    static func threadHead(_ thread: MasumiSandbox.Thread, _ agent: String) -> [(String, J)] {
+        [
+            ("id", .string(thread.id)), ("kind", .string(thread.kind)), ("label", .string(thread.label)),
+            ("locked", .bool(false)), ("archived", .bool(thread.archived.contains(agent))),
+        ]
+    }
+
+    static func participants(_ thread: MasumiSandbox.Thread) -> [(String, J)] {
+        [
+            ("participantCount", .int(thread.participants.count)),
+            ("participants", .array(thread.participants.sorted().map { .string($0) })),
+        ]
     }
 
     static func paging(page: Int, size: Int, total: Int) -> [(String, J)] {
@@ -254,15 +269,13 @@ struct Invocation {
             let slice = Array(threads.dropFirst((page - 1) * size).prefix(size))
             let hasNext = threads.count > page * size
             let items: [J] = slice.map { thread in
-                .object([
-                    ("id", .string(thread.id)), ("kind", .string(thread.kind)), ("label", .string(thread.label)),
-                    ("locked", .bool(false)), ("archived", .bool(thread.archived.contains(me))),
-                    ("unreadMessages", .int(thread.lastSeq - (thread.lastRead[me] ?? 0))),
-                    ("participantCount", .int(thread.participants.count)),
-                    ("participants", .array(thread.participants.sorted().map { .string($0) })),
-                    ("lastMessageAt", .stamp(thread.lastMessageAt)),
-                    ("lastMessageSeq", .string(String(thread.lastSeq))),
-                ])
+                .object(
+                    Self.threadHead(thread, me) + [
+                        ("unreadMessages", .int(thread.lastSeq - (thread.lastRead[me] ?? 0)))
+                    ] + Self.participants(thread) + [
+                        ("lastMessageAt", .stamp(thread.lastMessageAt)),
+                        ("lastMessageSeq", .string(String(thread.lastSeq))),
+                    ])
             }
             return .object(
                 base(me) + [
@@ -280,14 +293,7 @@ struct Invocation {
             let messages = thread.messages.filter { $0.seq <= top && $0.seq > top - size }
             return .object(
                 base(me) + [
-                    (
-                        "thread",
-                        .object([
-                            ("id", .string(thread.id)), ("kind", .string(thread.kind)),
-                            ("label", .string(thread.label)),
-                            ("locked", .bool(false)), ("archived", .bool(thread.archived.contains(me))),
-                        ])
-                    ),
+                    ("thread", .object(Self.threadHead(thread, me))),
                     ("lastReadThreadSeq", .string(String(thread.lastRead[me] ?? 0))),
                     ("totalMessages", .int(thread.lastSeq)),
                 ] + Self.paging(page: page, size: size, total: thread.lastSeq) + [
@@ -325,16 +331,7 @@ struct Invocation {
             let thread = try thread(arguments.first, state, agent: me)
             return .object(
                 base(me) + [
-                    (
-                        "thread",
-                        .object([
-                            ("id", .string(thread.id)), ("kind", .string(thread.kind)),
-                            ("label", .string(thread.label)),
-                            ("locked", .bool(false)), ("archived", .bool(thread.archived.contains(me))),
-                            ("participantCount", .int(thread.participants.count)),
-                            ("participants", .array(thread.participants.sorted().map { .string($0) })),
-                        ])
-                    ),
+                    ("thread", .object(Self.threadHead(thread, me) + Self.participants(thread))),
                     ("messageCount", .int(thread.lastSeq)), ("lastMessageSeq", .string(String(thread.lastSeq))),
                     ("lastMessageAt", .stamp(thread.lastMessageAt)),
                 ])

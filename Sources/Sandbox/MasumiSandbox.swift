@@ -64,7 +64,8 @@ public final class MasumiSandbox: @unchecked Sendable {
         lock.withLock {
             state.profiles[profile] = email
             for (index, slug) in agents.enumerated() {
-                state.agents[slug] = Agent(slug: slug, email: email, isDefault: index == 0)
+                let id = state.newID()
+                state.agents[slug] = Agent(id: id, slug: slug, email: email, isDefault: index == 0)
             }
         }
     }
@@ -120,6 +121,7 @@ public final class MasumiSandbox: @unchecked Sendable {
     // MARK: - State
 
     struct Agent {
+        var id: String
         var slug: String
         var email: String
         var isDefault: Bool

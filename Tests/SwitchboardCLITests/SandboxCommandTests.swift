@@ -5,6 +5,12 @@ import Testing
 @Suite struct SandboxCommandTests {
     /// `switchboard sandbox --json` started, with the Nexus URL it printed first.
     static func startSandbox() throws -> (process: Process, errors: Pipe, url: String) {
+        let (process, errors, urls) = try startSandboxServers()
+        return (process, errors, try #require(urls["nexus"]))
+    }
+
+    /// `switchboard sandbox --json` and the line it prints first: `{"nexus": URL, "masumi": PATH}`.
+    static func startSandboxServers() throws -> (process: Process, errors: Pipe, urls: [String: String]) {
         let sandbox = Process()
         sandbox.executableURL = Binary.url
         sandbox.arguments = ["sandbox", "--json"]
@@ -18,7 +24,40 @@ import Testing
             line.append(first)
         }
         let urls = try #require(try JSONSerialization.jsonObject(with: line) as? [String: String])
-        return (sandbox, errors, try #require(urls["nexus"]))
+        return (sandbox, errors, urls)
+    }
+
+    /// The masumi stand-in the command prints answers like the CLI: the envelope, the default inboxes, and
+    /// messages between them.
+    @Test func theSandboxServesTheMasumiStandIn() throws {
+        let (sandbox, _, urls) = try Self.startSandboxServers()
+        defer { if sandbox.isRunning { sandbox.terminate() } }
+        let cli = URL(fileURLWithPath: try #require(urls["masumi"]))
+        func masumi(_ arguments: [String]) throws -> [String: Any] {
+            let process = Process()
+            process.executableURL = cli
+            process.arguments = arguments
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        }
+        let sent = try masumi(["thread", "send", "helper", "--agent", "bot", "--json", "--", "hello"])
+        #expect(sent["ok"] as? Bool == true)
+        let data = try #require(sent["data"] as? [String: Any])
+        #expect(data["sent"] as? Bool == true)
+        let thread = try #require(data["threadId"] as? String)
+        let shown = try masumi(["thread", "show", thread, "--agent", "helper", "--json"])
+        let messages = try #require((shown["data"] as? [String: Any])?["messages"] as? [[String: Any]])
+        #expect(messages.map { $0["text"] as? String } == ["hello"])
+        let refused = try masumi(["thread", "show", thread, "--agent", "peer", "--profile", "peer", "--json"])
+        #expect((refused["error"] as? [String: Any])?["code"] as? String == "THREAD_NOT_FOUND")
+        sandbox.terminate()
+        sandbox.waitUntilExit()
+        // Its script is gone with it.
+        #expect(!FileManager.default.fileExists(atPath: cli.path))
     }
 
     @Test func theSandboxServesNexusAndStopsOnSIGTERM() throws {
