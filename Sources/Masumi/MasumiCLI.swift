@@ -49,9 +49,13 @@ public struct MasumiCLI: Sendable {
         _ arguments: [String], trailing: [String] = [], as type: T.Type
     ) async throws(NetworkError) -> T {
         let argv = arguments + ["--json", "--profile", profile] + (trailing.isEmpty ? [] : ["--"] + trailing)
-        let key = configHome ?? ProcessInfo.processInfo.environment["XDG_CONFIG_HOME"] ?? "~"
-        let result = await ConfigLocks.shared.withLock(key) {
+        let directory = configDirectory
+        let result = await ConfigLocks.shared.withLock(directory) {
             () async -> Result<(Int32, String, String), NetworkError> in
+            // Other processes (an overlapping cron tick, a second workspace on the same profile) take the
+            // same file lock beside the CLI's config.
+            let file = await ConfigFileLock.acquire(directory: directory)
+            defer { file?.release() }
             do throws(NetworkError) {
                 return .success(try await spawn(argv))
             } catch {
@@ -87,6 +91,16 @@ public struct MasumiCLI: Sendable {
         @unknown default:
             return "\(error)"
         }
+    }
+
+    /// The CLI's configuration directory's parent, `$XDG_CONFIG_HOME/masumi-agent-messenger` (else
+    /// `~/.config/masumi-agent-messenger`), as masumi.md §3 resolves it on Linux.
+    public var configDirectory: String {
+        let environment = ProcessInfo.processInfo.environment
+        let base =
+            configHome ?? environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.config"
+        return base + "/masumi-agent-messenger"
     }
 
     /// The child's environment: nothing inherited but what a Node program needs to start.
@@ -209,7 +223,8 @@ extension Value {
     }
 }
 
-/// One CLI call at a time per configuration directory, in this process (masumi.md §2.5).
+/// One CLI call at a time per configuration directory, in this process (masumi.md §2.5); ``ConfigFileLock``
+/// extends it to other processes.
 actor ConfigLocks {
     static let shared = ConfigLocks()
     private var busy: Set<String> = []
@@ -227,5 +242,37 @@ actor ConfigLocks {
             waiters[key] = queue.isEmpty ? nil : queue
         }
         return result
+    }
+}
+
+/// `flock` on `.switchboard-cli.lock` in the CLI's configuration directory, so calls from several switchboard
+/// processes sharing one directory take turns too. Nothing is locked while the directory does not exist
+/// (the CLI has no configuration there to lose). The lock goes with the open file, so a killed process
+/// never leaves it held.
+public struct ConfigFileLock: Sendable {
+    public static let name = ".switchboard-cli.lock"
+    let descriptor: Int32
+
+    /// Waits for the lock, polling every 20 ms so no thread blocks; nil when there is nothing to lock.
+    public static func acquire(directory: String) async -> ConfigFileLock? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
+        else { return nil }
+        let descriptor = open(directory + "/" + name, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { return nil }
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR, !Task.isCancelled else {
+                close(descriptor)
+                return nil
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return ConfigFileLock(descriptor: descriptor)
+    }
+
+    /// Unlocks and closes.
+    public func release() {
+        _ = flock(descriptor, LOCK_UN)
+        close(descriptor)
     }
 }

@@ -3,6 +3,7 @@ internal import HTTPTypes
 internal import Hummingbird
 internal import Logging
 internal import NIOCore
+internal import Workflow
 
 /// The sandbox on HTTP: Hummingbird on 127.0.0.1, a port the OS picks unless one is given. Requests go to
 /// ``NexusSandbox`` after the ``FaultPlan`` has had its say.
@@ -27,6 +28,9 @@ public final class SandboxServer: Sendable {
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             if let masumi, request.uri.path == "/masumi/cli", request.method == .post {
                 return try await cli(request, masumi: masumi)
+            }
+            if request.uri.path == "/sandbox/faults", request.method == .post {
+                return try await inject(request, faults: faults, masumi: masumi)
             }
             return try await respond(to: request, nexus: nexus, faults: faults)
         }
@@ -129,6 +133,24 @@ public final class SandboxServer: Sendable {
             SandboxResponse(
                 status: 200, headers: ["content-type": "application/json"],
                 body: (try? JSONEncoder().encode(output)) ?? Data()))
+    }
+
+    /// Faults for a running sandbox: one ``SandboxFaultSpec`` per line of a text body. All or nothing: a line
+    /// that does not parse is a 400 naming it, and no fault is queued.
+    private static func inject(_ request: Request, faults: FaultPlan, masumi: MasumiSandbox?) async throws -> Response {
+        let body = try await request.body.collect(upTo: 1 << 16)
+        let lines = String(decoding: body.readableBytesView, as: UTF8.self).split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var specs: [SandboxFaultSpec] = []
+        for line in lines {
+            do throws(SandboxError) {
+                specs.append(try SandboxFaultSpec.parse(line))
+            } catch {
+                return response(.error(400, "invalid_fault", error.message))
+            }
+        }
+        for spec in specs { spec.apply(nexus: faults, masumi: masumi) }
+        return response(.json(200, .object(["queued": .number(Double(specs.count))])))
     }
 
     private static func response(_ sandbox: SandboxResponse) -> Response {

@@ -16,9 +16,19 @@ extension Switchboard {
                 `default` with agents `bot` and `helper`, profile `peer` with agent `peer`) and a channel `ops` \
                 they all belong to.
 
-                Example:
+                Faults make either network misbehave on purpose, to see what a workflow does then: give \
+                --fault at start, or POST the same lines to URL/sandbox/faults while it runs. A fault is \
+                nexus:[METHOD ]PATH=EFFECT[*N] (the next N matching requests; EFFECT status:CODE, proxy:CODE, \
+                rate-limit:SECONDS, latency:SECONDS, drop, malformed or oversized:BYTES) or \
+                masumi:COMMAND=EFFECT[*N] (the next N calls of a CLI command; EFFECT error:CODE[:EXIT], \
+                stored-timeout[:CODE] (stored, then a timeout error), garbage, truncated or latency:SECONDS).
+
+                Examples:
                   switchboard sandbox --port 8787 &
                   switchboard nexus create --server http://127.0.0.1:8787 --agent-id me
+                  switchboard sandbox --fault 'nexus:POST /v1/sessions=status:503*2' \
+                    --fault 'masumi:thread reply=stored-timeout'
+                  curl -d 'masumi:thread list=error:SPACETIMEDB_TIMEOUT:2' http://127.0.0.1:8787/sandbox/faults
                 """
         )
 
@@ -31,6 +41,12 @@ extension Switchboard {
         var masumiAgents: [String] = []
         @Option(help: "Where to write the masumi-agent-messenger stand-in (default: a temporary directory).")
         var masumiDirectory: String?
+        @Option(
+            name: .customLong("fault"),
+            help: ArgumentHelp(
+                "A fault to inject (repeatable): nexus:[METHOD ]PATH=EFFECT[*N] or masumi:COMMAND=EFFECT[*N].",
+                valueName: "spec"))
+        var faults: [String] = []
         @Flag(help: "Print the URLs as JSON.") var json = false
 
         func validate() throws {
@@ -40,6 +56,13 @@ extension Switchboard {
                 let parts = spec.split(separator: ":", maxSplits: 1)
                 guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
                     throw ValidationError("--masumi-agent takes PROFILE:SLUG[,SLUG…], like default:bot,helper")
+                }
+            }
+            for spec in faults {
+                do throws(SandboxError) {
+                    _ = try SandboxFaultSpec.parse(spec)
+                } catch {
+                    throw ValidationError(error.message)
                 }
             }
         }
@@ -63,8 +86,10 @@ extension Switchboard {
                     everyone += slugs
                 }
                 masumi.addChannel(slug: "ops", members: everyone)
+                let plan = FaultPlan()
+                for spec in faults { try SandboxFaultSpec.parse(spec).apply(nexus: plan, masumi: masumi) }
                 server = try await SandboxServer.start(
-                    nexus: NexusSandbox(options: options), masumi: masumi, port: port)
+                    nexus: NexusSandbox(options: options), masumi: masumi, faults: plan, port: port)
             } catch {
                 throw Failure.message(
                     "cannot start the sandbox on 127.0.0.1:\(port): \(error)", hint: "pick another --port")

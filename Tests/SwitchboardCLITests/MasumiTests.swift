@@ -167,4 +167,31 @@ import Workflow
         #expect(fixture.sandbox.threadMessages(thread).map(\.text) == ["deploy done"])
         await fixture.stop()
     }
+
+    @Test func anotherProcessHoldingTheConfigLockMakesCallsWait() async throws {
+        let fixture = try await Self.start()
+        let home = fixture.directory.appendingPathComponent("config")
+        let cli = MasumiCLI(executable: fixture.executable, profile: "default", configHome: home.path)
+        try FileManager.default.createDirectory(
+            atPath: cli.configDirectory, withIntermediateDirectories: true)
+        // flock(1) holds the lock file in its own process until told to go.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = [cli.configDirectory + "/" + ConfigFileLock.name, "sh", "-c", "echo held; read line"]
+        let output = Pipe()
+        let input = Pipe()
+        holder.standardOutput = output
+        holder.standardInput = input
+        try holder.run()
+        #expect(try output.fileHandleForReading.read(upToCount: 5) == Data("held\n".utf8))
+        let client = MasumiClient(cli: cli, agent: "bot")
+        let call = Task { try await client.threads(filter: "latest", after: nil) }
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(fixture.sandbox.invocations()["thread list"] == nil, "the call ran while another process held the lock")
+        try input.fileHandleForWriting.write(contentsOf: Data("go\n".utf8))
+        holder.waitUntilExit()
+        _ = try await call.value
+        #expect(fixture.sandbox.invocations()["thread list"] == 1)
+        await fixture.stop()
+    }
 }

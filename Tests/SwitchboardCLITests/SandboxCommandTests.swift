@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Transport
 
 /// `switchboard sandbox` as a real process, and `switchboard nexus` talking to it.
 @Suite struct SandboxCommandTests {
@@ -10,10 +11,12 @@ import Testing
     }
 
     /// `switchboard sandbox --json` and the line it prints first: `{"nexus": URL, "masumi": PATH}`.
-    static func startSandboxServers() throws -> (process: Process, errors: Pipe, urls: [String: String]) {
+    static func startSandboxServers(
+        _ arguments: [String] = []
+    ) throws -> (process: Process, errors: Pipe, urls: [String: String]) {
         let sandbox = Process()
         sandbox.executableURL = Binary.url
-        sandbox.arguments = ["sandbox", "--json"]
+        sandbox.arguments = ["sandbox", "--json"] + arguments
         let output = Pipe()
         let errors = Pipe()
         sandbox.standardOutput = output
@@ -58,6 +61,58 @@ import Testing
         sandbox.waitUntilExit()
         // Its script is gone with it.
         #expect(!FileManager.default.fileExists(atPath: cli.path))
+    }
+
+    /// Faults from the command line and from `POST /sandbox/faults`, for both networks; a bad one is refused.
+    @Test func faultsAreInjectedFromTheCommandLineAndWhileRunning() async throws {
+        let refused = try Binary.run(["sandbox", "--fault", "masumi:thread list=explode"])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("unknown masumi effect 'explode'"))
+        let (sandbox, _, urls) = try Self.startSandboxServers([
+            "--fault", "masumi:thread list=error:SPACETIMEDB_TIMEOUT:2*2", "--fault", "nexus:GET /health=status:503",
+        ])
+        defer { if sandbox.isRunning { sandbox.terminate() } }
+        let cli = URL(fileURLWithPath: try #require(urls["masumi"]))
+        let server = try #require(urls["nexus"])
+        func masumi(_ arguments: [String]) throws -> (status: Int32, code: String?, data: [String: Any]?) {
+            let process = Process()
+            process.executableURL = cli
+            process.arguments = ["--agent", "bot", "--json"] + arguments
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            let envelope = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+            return (
+                process.terminationStatus, (envelope?["error"] as? [String: Any])?["code"] as? String,
+                envelope?["data"] as? [String: Any]
+            )
+        }
+        for _ in 0..<2 {
+            let failed = try masumi(["thread", "list"])
+            #expect(failed.status == 2)
+            #expect(failed.code == "SPACETIMEDB_TIMEOUT")
+        }
+        #expect(try masumi(["thread", "list"]).status == 0)
+        let health = try Binary.run(["nexus", "health", "--server", server])
+        #expect(health.status == 1)
+        #expect(health.stderr.contains("internal_error"))
+        #expect(try Binary.run(["nexus", "health", "--server", server]).status == 0)
+
+        // While it runs: all lines or none.
+        let http = HTTPClient(connections: 1)
+        func post(_ body: String) async throws -> Int {
+            try await http.send(HTTPRequest(.post, server + "/sandbox/faults", body: Data(body.utf8))).status
+        }
+        #expect(try await post("masumi:thread reply=garbage\nnexus:*=teapot") == 400)
+        #expect(try await post("masumi:thread reply=stored-timeout\n") == 200)
+        let thread = try #require(try masumi(["thread", "send", "helper", "--", "hello"]).data?["threadId"] as? String)
+        let stored = try masumi(["thread", "reply", thread, "--", "stored anyway"])
+        #expect(stored.status == 2)
+        #expect(stored.code == "SPACETIMEDB_MESSAGE_TIMEOUT")
+        let shown = try masumi(["thread", "show", thread]).data?["messages"] as? [[String: Any]]
+        #expect(shown?.compactMap { $0["text"] as? String } == ["hello", "stored anyway"])
     }
 
     @Test func theSandboxServesNexusAndStopsOnSIGTERM() throws {
