@@ -104,7 +104,10 @@ let package = Package(
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"], swiftSettings: strictness),
         .testTarget(
             name: "SwitchboardCLITests",
-            dependencies: ["switchboard", "journal-harness", "Engine", "Masumi", "Sandbox", "Transport", "Workflow"],
+            dependencies: [
+                "switchboard", "journal-harness", "Engine", "Journal", "Masumi", "Nexus", "Sandbox", "Transport",
+                "Workflow",
+            ],
             exclude: ["Snapshots"],
             swiftSettings: strictness
         ),

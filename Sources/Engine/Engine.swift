@@ -177,9 +177,11 @@ public final class Engine: @unchecked Sendable {
                 let recorded = try journal.recordPoll(
                     source: source.checkpointKey, messages: messages, cursor: batch.cursor)
                 report.messagesReceived += recorded.new.count
-                // Only what this poll brought is acknowledged: an empty poll that left the cursor where it was
-                // has nothing to tell the network (for masumi each acknowledgement is a CLI call per thread).
-                if !batch.messages.isEmpty || batch.cursor != checkpoints[source.checkpointKey]?.cursor {
+                // Only a poll that brought messages is acknowledged: an empty one, or one that only moved past
+                // our own messages (whose read state moves on send), has nothing to tell the network; for masumi
+                // each acknowledgement is a CLI call per thread. A failed acknowledgement comes round again,
+                // because its messages come back on the next poll.
+                if !batch.messages.isEmpty {
                     try? await messengers[source.target.account]!.acknowledge(source.target, through: batch.cursor)
                 }
             case .failure(let error):
