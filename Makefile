@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN = .build/debug/switchboard
 
-.PHONY: run test build release lint bench bench-journal bench-nexus bench-engine deps clean
+.PHONY: run test build release lint bench bench-journal bench-nexus bench-engine bench-masumi deps clean
 
 ## run: build switchboard and run its main job on the embedded default: the examples checked, then a
 ## conversation through the sandbox servers
@@ -10,9 +10,12 @@ run: deps build
 	scripts/demo
 
 ## test: every test suite, then the format lint
+## Suites run one after another: many tests wait on child processes, and on a 2-core machine the waits fill
+## Swift's cooperative pool, which the tests' in-process sandbox servers need to answer (in parallel, 3 s
+## client timeouts fired; one after another the whole run takes about 35 s and never starves).
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --no-parallel
 	$(SWIFT) format lint --strict --recursive Sources Tests Benchmarks Package.swift
 
 build:
@@ -42,6 +45,10 @@ bench-nexus: deps
 ## bench-engine: 1,000 messages through rule → reply → journal, and a tick with nothing due
 bench-engine: deps
 	scripts/bench-engine
+
+## bench-masumi: one CLI call through MasumiClient against the bare call, and a 60-thread unread sweep
+bench-masumi: deps
+	scripts/bench-masumi
 
 deps:
 	@scripts/bootstrap

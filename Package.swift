@@ -30,6 +30,8 @@ let package = Package(
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
+        // Secrets sealed with libsodium in the workspace, and the redactor every output goes through.
+        .target(name: "Secrets", dependencies: ["CSodium"], swiftSettings: strictness),
         // The workflow language: YAML, MESSAGING.md, expressions, targets, durations, cron, validation.
         .target(
             name: "Workflow",
@@ -39,7 +41,7 @@ let package = Package(
         // HTTP on libcurl: the transport every HTTP network client and webhook uses.
         .target(name: "Transport", dependencies: ["CCurl"], swiftSettings: strictness),
         // NexusMessaging over HTTP (protocols/nexus.md).
-        .target(name: "Nexus", dependencies: ["Transport", "Workflow"], swiftSettings: strictness),
+        .target(name: "Nexus", dependencies: ["Transport", "Workflow", "Secrets"], swiftSettings: strictness),
         // Local servers that speak each network's protocol, written from protocols/*.md (never from the
         // clients), for tests, the demo and users' dry runs.
         .target(
@@ -61,14 +63,15 @@ let package = Package(
         // The engine: rules → policies → handlers, two strikes, scheduling, tick; reaches networks only
         // through Messenger.
         .target(
-            name: "Engine", dependencies: ["Workflow", "Journal", "Transport", "Nexus", "Masumi", "CSodium"],
+            name: "Engine",
+            dependencies: ["Workflow", "Journal", "Transport", "Nexus", "Masumi", "Secrets", "CSodium"],
             swiftSettings: strictness),
         // What GRDB does not expose: sqlite3_db_config is variadic, so it needs C.
         .target(name: "_JournalCShims", linkerSettings: [.linkedLibrary("sqlite3")]),
         // The run journal: runs, steps, intents, inbox, checkpoints, leases, on SQLite in WAL mode.
         .target(
             name: "Journal",
-            dependencies: ["_JournalCShims", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["_JournalCShims", "Secrets", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictness
         ),
         // Exercises the journal from its own process: the benchmarks and the crash and contention tests.
@@ -82,6 +85,10 @@ let package = Package(
         .executableTarget(
             name: "engine-bench", dependencies: ["Engine", "Journal", "Nexus", "Sandbox", "Transport", "Workflow"],
             path: "Benchmarks/engine-bench", swiftSettings: strictness),
+        // The masumi client around the sandbox's CLI stand-in, for scripts/bench-masumi.
+        .executableTarget(
+            name: "masumi-bench", dependencies: ["Engine", "Masumi", "Sandbox", "Transport", "Workflow"],
+            path: "Benchmarks/masumi-bench", swiftSettings: strictness),
         // Polls many sessions through NexusClient, for scripts/bench-nexus.
         .executableTarget(
             name: "nexus-bench", dependencies: ["Nexus", "Transport"], path: "Benchmarks/nexus-bench",
@@ -96,6 +103,7 @@ let package = Package(
                 "Nexus",
                 "Masumi",
                 "Sandbox",
+                "Secrets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictness
@@ -122,6 +130,7 @@ let package = Package(
             name: "EngineTests", dependencies: ["Engine", "Journal", "Nexus", "Sandbox", "Transport", "Workflow"],
             swiftSettings: strictness),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CSodium", "CCurl"], swiftSettings: strictness),
+        .testTarget(name: "SecretsTests", dependencies: ["Secrets"], swiftSettings: strictness),
     ],
     swiftLanguageModes: [.v6]
 )

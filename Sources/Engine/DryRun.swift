@@ -15,7 +15,7 @@ public enum DryRun {
     /// The effects the engine would have, in order.
     public static func run(
         _ configuration: EngineConfiguration, steps: [Step], responderOutputs: [String] = [],
-        stepOutputs: [String: [String]] = [:], start: Date
+        stepOutputs: [String: [String]] = [:], secrets: [String: String] = [:], start: Date
     ) async throws -> [EffectRecord] {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "switchboard-dry-run-\(UUID().uuidString)")
@@ -30,7 +30,8 @@ public enum DryRun {
         let engine = Engine(
             configuration: configuration, journal: journal, messengers: messengers,
             effects: RecordingEffects(responderOutputs: responderOutputs, stepOutputs: stepOutputs),
-            observer: { record in recorded.value.append(record) }, holder: "dry-run", now: { clock.value })
+            observer: { record in recorded.value.append(record) }, secrets: secrets, holder: "dry-run",
+            now: { clock.value })
         for step in steps {
             switch step {
             case .messages(let messages):

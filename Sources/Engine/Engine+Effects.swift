@@ -1,16 +1,20 @@
 internal import Foundation
 internal import Journal
+internal import Secrets
 internal import Transport
 internal import Workflow
 
 /// Effects: every one is an intent journaled before it happens and settled after (DESIGN.md §3), at most
 /// `maxStrikes` attempts, then blocked and escalated with the network's exact code and message (§4).
 extension Engine {
-    /// Sends a message to a network target as an intent.
+    /// Sends a message to a network target as an intent. Its text is masked: a secret is passed in a webhook's
+    /// URL or headers or a command's environment, never in a message (a responder that echoes its input
+    /// cannot leak one to a peer).
     func send(
         key: String, kind: String, run: RunRecord?, stepID: String?, text: String, json: Value?, to target: Target,
         maxStrikes: Int, escalateTo: String?, report: inout TickReport
     ) async -> RunOutcome {
+        let text = Redactor.shared.redact(text)
         guard let messenger = messengers[target.account] else {
             report.failures.append("no messenger for account \(target.account)")
             return .failed(retryable: false)
@@ -34,10 +38,13 @@ extension Engine {
             report.failures.append("no channel named \(channelName)")
             return .failed(retryable: false)
         }
+        let text = Redactor.shared.redact(text)
         let payload: Value = [
             "kind": .string(kind), "text": .string(text), "workflow": .string(configuration.workflowName),
             "message": message.map(RunState.value) ?? .null,
         ]
+        // The notification's JSON, masked as a whole (the message it carries may quote a secret).
+        let body = Data(Redactor.shared.redact(JSONText.encode(payload)).utf8)
         let digest = PayloadDigest.of(text)
         let record = EffectRecord(kind: kind, target: "channel:\(channelName)", text: text)
         let effects = self.effects
@@ -55,7 +62,7 @@ extension Engine {
                 if let rendered = try? evaluator.render(value.value) { fields.append((name, rendered)) }
             }
             let request = HTTPRequest(
-                .post, address, headers: fields, body: Data(JSONText.encode(payload).utf8), timeout: 10)
+                .post, address, headers: fields, body: body, timeout: 10)
             return await intent(
                 key: key, record: record, run: run, stepID: stepID, target: record.target, digest: digest,
                 maxStrikes: maxStrikes, escalateTo: escalateTo, report: &report, reconcile: nil,
@@ -75,7 +82,7 @@ extension Engine {
                 maxStrikes: maxStrikes, escalateTo: escalateTo, report: &report, reconcile: nil,
                 effect: { () throws(NetworkError) in
                     let result = try await effects.command(
-                        argv.map(\.value), stdin: Data(JSONText.encode(payload).utf8), timeout: 60,
+                        argv.map(\.value), stdin: body, timeout: 60,
                         directory: directory, environment: CommandRunner.environment(adding: [:]),
                         purpose: .channel(channelName))
                     guard result.exitCode == 0 else {
@@ -90,7 +97,9 @@ extension Engine {
 
     /// Escalations go to the rule's channel, else the workspace's `escalation.to`; they are journaled and
     /// delivered once (an escalation that fails is recorded, not escalated again).
+    /// Its text is masked first: it often quotes a network's error message, which may echo a request.
     func escalate(subject: String, code: String?, text: String, channel: String?, report: inout TickReport) async {
+        let text = Redactor.shared.redact(text)
         report.escalations += 1
         guard let record = try? journal.recordEscalation(subject: subject, code: code, message: text, now: now()) else {
             return

@@ -50,7 +50,7 @@ public final class Engine: @unchecked Sendable {
     let observer: (@Sendable (EffectRecord) -> Void)?
     let now: @Sendable () -> Date
     let holder: String
-    /// Values for `${{ secrets.NAME }}` (sealed storage arrives with the secrets issue).
+    /// Values for `${{ secrets.NAME }}`: the sealed store's for a real run, placeholders for `plan` and `test`.
     let secrets: [String: String]
     /// `secrets` and `env`, the contexts every expression may read, built once.
     let configurationContexts: [String: Value]

@@ -1,4 +1,5 @@
 internal import Foundation
+internal import Secrets
 
 /// Session keys, the only proof of an agent's identity in a session (nexus.md §8): one file per server,
 /// session and agent, mode 0600 under 0700 directories, written atomically. Keys never appear in output.
@@ -12,6 +13,16 @@ public struct SessionKeyStore: Sendable {
     /// The workspace's store: `.switchboard/nexus-keys`.
     public static func workspace(_ workspace: String) -> SessionKeyStore {
         SessionKeyStore(directory: (workspace as NSString).appendingPathComponent(".switchboard/nexus-keys"))
+    }
+
+    /// Registers every stored key with the redactor, before any poll can bring a message that quotes one.
+    public func maskStoredKeys() {
+        guard let names = FileManager.default.enumerator(atPath: directory) else { return }
+        for case let name as String in names where name.hasSuffix(".key") {
+            guard let data = FileManager.default.contents(atPath: directory + "/" + name) else { continue }
+            Redactor.shared.register(
+                String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
     }
 
     func path(server: String, session: String, agent: String) -> String {
@@ -32,10 +43,14 @@ public struct SessionKeyStore: Sendable {
         guard let data = FileManager.default.contents(atPath: path(server: server, session: session, agent: agent))
         else { return nil }
         let key = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return key.isEmpty ? nil : key
+        guard !key.isEmpty else { return nil }
+        // From now on it is masked wherever it might be printed or journaled.
+        Redactor.shared.register(key)
+        return key
     }
 
     public func store(_ key: String, server: String, session: String, agent: String) throws {
+        Redactor.shared.register(key)
         let file = path(server: server, session: session, agent: agent)
         let folder = (file as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(

@@ -28,10 +28,9 @@ extension Switchboard {
             }
             let existing = files.filter { manager.fileExists(atPath: $0.path) }.map(\.path)
             if !existing.isEmpty, !force {
-                FileHandle.standardError.write(
-                    Data(
-                        "switchboard init: these files already exist: \(existing.joined(separator: ", "))\nhint: pass --force to overwrite them\n"
-                            .utf8))
+                Console.error(
+                    "switchboard init: these files already exist: \(existing.joined(separator: ", "))\nhint: pass --force to overwrite them\n"
+                )
                 throw ExitCode(ExitStatus.findings)
             }
             for (file, path) in files {
@@ -42,7 +41,7 @@ extension Switchboard {
                 try manager.setAttributes([.posixPermissions: file.mode], ofItemAtPath: path)
                 print("created \(path)")
             }
-            FileHandle.standardError.write(Data("next: cd \(directory) && switchboard validate\n".utf8))
+            Console.error("next: cd \(directory) && switchboard validate\n")
         }
     }
 }

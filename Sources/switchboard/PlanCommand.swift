@@ -35,7 +35,9 @@ extension Switchboard {
                     }
                     return date
                 } ?? Date()
-            let effects = try await DryRun.run(configuration, steps: [.messages(inbound)], start: start)
+            let effects = try await DryRun.run(
+                configuration, steps: [.messages(inbound)],
+                secrets: WorkspaceSecrets.placeholders(configuration.workspace), start: start)
             if json { return try JSONOutput.print(effects, snakeCase: false) }
             if effects.isEmpty { print("no effects") }
             for (index, effect) in effects.enumerated() {

@@ -67,7 +67,7 @@ extension Switchboard {
         }
 
         func log(_ line: String) {
-            FileHandle.standardError.write(Data((line + "\n").utf8))
+            Console.error((line + "\n"))
         }
 
         /// Until the next due job or wait deadline, within 1 s and `maximum`.

@@ -119,11 +119,11 @@ extension Switchboard {
             let line =
                 json
                 ? "{\"nexus\":\"\(server.url)\",\"masumi\":\"\(cli)\"}\n" : "nexus: \(server.url)\nmasumi: \(cli)\n"
-            FileHandle.standardOutput.write(Data(line.utf8))
+            Console.out(line)
             var signals = termination.makeAsyncIterator()
             _ = await signals.next()
             await server.stop()
-            FileHandle.standardError.write(Data("sandbox stopped\n".utf8))
+            Console.error("sandbox stopped\n")
         }
     }
 }

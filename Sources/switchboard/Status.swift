@@ -31,7 +31,7 @@ extension Switchboard {
             guard FileManager.default.fileExists(atPath: journal.path) else {
                 // A workspace that has not run yet is not an error.
                 if journal.json {
-                    FileHandle.standardOutput.write(Data("{\"journal\":null}\n".utf8))
+                    Console.out("{\"journal\":null}\n")
                 } else {
                     print("no journal yet at \(journal.path): nothing has run")
                 }

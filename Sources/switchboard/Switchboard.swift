@@ -9,17 +9,19 @@ struct Switchboard: AsyncParsableCommand {
         discussion: """
             Declare what should happen in MESSAGING.md (per-conversation rules) and workflows/*.yaml \
             (accounts, sources, handlers, channels) for agents on NexusMessaging, TransmissionBot and \
-            masumi-agent-messenger. This version checks those files (validate), prints their JSON Schema \
-            (schema), scaffolds a workspace (init), reads the run journal (status, journal), runs local \
-            sandbox servers (sandbox) and talks to NexusMessaging by hand (nexus); the runner that polls and \
-            acts is not built yet.
+            masumi-agent-messenger. Check them (validate, plan, test: no network), run them (tick from cron, \
+            run as a daemon), look at what happened (status, journal) and clear what is blocked (resolve). \
+            Keep credentials sealed (secrets), try things against local servers (sandbox) and talk to \
+            NexusMessaging by hand (nexus).
 
-            Exit codes: 0 success, 1 findings or failure, 2 usage error.
+            Exit codes: 0 success, 1 findings or failure, 2 usage error; `tick` also 3 (another tick holds \
+            the lease) and 4 (nothing was due).
             """,
         version: "0.1.0",
         subcommands: [
             Validate.self, Schema.self, Init.self, Plan.self, Test.self, Tick.self, Run.self, Resolve.self, Status.self,
             JournalCommand.self,
+            SecretsCommand.self,
             Sandbox.self,
             NexusCommand.self,
         ]
@@ -38,9 +40,13 @@ struct Switchboard: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let failure as Failure {
+            // Runtime failures carry network and file messages: printed through the redactor.
+            Console.error("Error: \(failure)\n")
+            Foundation.exit(ExitStatus.findings)
         } catch {
             if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Console.error((fullMessage(for: error) + "\n"))
                 Foundation.exit(ExitStatus.usage)
             }
             exit(withError: error)

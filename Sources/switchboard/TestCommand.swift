@@ -59,7 +59,7 @@ extension Switchboard {
             }
             let failed = results.count(where: { !$0.passed })
             if json { try JSONOutput.print(Output(passed: results.count - failed, failed: failed, tests: results)) }
-            FileHandle.standardError.write(Data("\(files.count - failed) passed, \(failed) failed\n".utf8))
+            Console.error("\(files.count - failed) passed, \(failed) failed\n")
             if failed > 0 { throw ExitCode(ExitStatus.findings) }
         }
 
@@ -117,7 +117,9 @@ enum ConversationTest {
             }
         }
         let actual = try await DryRun.run(
-            configuration, steps: steps, responderOutputs: responses, start: Date(timeIntervalSince1970: 1_800_000_000))
+            configuration, steps: steps, responderOutputs: responses,
+            secrets: WorkspaceSecrets.placeholders(configuration.workspace),
+            start: Date(timeIntervalSince1970: 1_800_000_000))
         guard case .array(let expectations)? = fields["expect"] else { return (name, ["'expect' must be a list"]) }
         var problems: [String] = []
         for index in 0..<max(expectations.count, actual.count) {

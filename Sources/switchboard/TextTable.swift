@@ -75,6 +75,6 @@ enum JSONOutput {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         if !lines { encoder.outputFormatting.insert(.prettyPrinted) }
         if snakeCase { encoder.keyEncodingStrategy = .convertToSnakeCase }
-        FileHandle.standardOutput.write(try encoder.encode(value) + Data("\n".utf8))
+        Console.out(String(decoding: try encoder.encode(value), as: UTF8.self) + "\n")
     }
 }

@@ -34,11 +34,11 @@ extension Switchboard {
             }
             if journal.json { try JSONOutput.print(report) }
             if report.leaseHeld {
-                FileHandle.standardError.write(Data("tick: another tick holds the lease; skipped\n".utf8))
+                Console.error("tick: another tick holds the lease; skipped\n")
                 throw ExitCode(3)
             }
-            FileHandle.standardError.write(Data("tick: \(report.summary)\n".utf8))
-            for failure in report.failures { FileHandle.standardError.write(Data("  \(failure)\n".utf8)) }
+            Console.error("tick: \(report.summary)\n")
+            for failure in report.failures { Console.error("  \(failure)\n") }
             if !report.failures.isEmpty { throw ExitCode(ExitStatus.findings) }
             if report.nothingDue { throw ExitCode(4) }
         }
@@ -99,7 +99,7 @@ extension TickReport {
 enum EngineLoader {
     /// The workspace, validated: any error is a failure that lists them (nothing runs on an invalid workspace).
     static func configuration(_ workspace: String) throws -> EngineConfiguration {
-        let report = WorkspaceLoader.validate(paths: [workspace])
+        let report = WorkspaceSecrets.validate(paths: [workspace])
         let errors = report.diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else {
             let text = DiagnosticPrinter(format: .text, colors: false).render(errors)
@@ -120,6 +120,7 @@ enum EngineLoader {
             throw Failure.journal(error)
         }
         let keys = SessionKeyStore.workspace(workspace)
+        keys.maskStoredKeys()
         var messengers: [String: any Messenger] = [:]
         for account in configuration.workspace.accounts {
             if case .nexus(let settings) = account.settings {
@@ -143,6 +144,8 @@ enum EngineLoader {
                     account: account.name, client: MasumiClient(cli: cli, agent: settings.agent.value))
             }
         }
-        return Engine(configuration: configuration, journal: store, messengers: messengers)
+        return Engine(
+            configuration: configuration, journal: store, messengers: messengers,
+            secrets: try WorkspaceSecrets.load(workspace: configuration))
     }
 }

@@ -30,11 +30,11 @@ extension Switchboard {
         var strict = false
 
         func run() throws {
-            let report = WorkspaceLoader.validate(paths: paths)
+            let report = WorkspaceSecrets.validate(paths: paths)
             let output = DiagnosticPrinter(format: format, colors: Terminal.wantsColor(FileHandle.standardOutput))
             print(output.render(report.diagnostics), terminator: "")
             if format == .text {
-                FileHandle.standardError.write(Data((DiagnosticPrinter.summary(of: report) + "\n").utf8))
+                Console.error((DiagnosticPrinter.summary(of: report) + "\n"))
             }
             let failed = report.count(.error) > 0 || (strict && report.count(.warning) > 0)
             if failed { throw ExitCode(ExitStatus.findings) }

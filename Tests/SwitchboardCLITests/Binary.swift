@@ -27,8 +27,9 @@ struct Binary {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
+    /// `input` is written to its standard input (closed after; none: the null device).
     static func run(
-        _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]
+        _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:], input: String? = nil
     ) throws -> Result {
         let process = Process()
         process.executableURL = url
@@ -42,7 +43,13 @@ struct Binary {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        let stdin = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         try process.run()
+        if let input {
+            try stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
         // Drain stdout on another thread while this one drains stderr, so neither pipe can fill and block.
         let stdoutData = LockedData()
         let reader = Thread { stdoutData.set(out.fileHandleForReading.readDataToEndOfFile()) }
@@ -53,6 +60,20 @@ struct Binary {
         return Result(
             status: process.terminationStatus, stdout: String(decoding: stdoutData.value, as: UTF8.self),
             stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// `run` for async tests: the wait happens on a thread of its own, never on one of the few threads of the
+    /// cooperative pool, which the in-process sandbox servers need to answer the very process being waited for.
+    static func run(
+        async arguments: [String], in directory: URL? = nil, environment: [String: String] = [:],
+        input: String? = nil
+    ) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(
+                    with: Swift.Result { try run(arguments, in: directory, environment: environment, input: input) })
+            }.start()
+        }
     }
 
     /// Writes files under a fresh temporary directory and returns it.

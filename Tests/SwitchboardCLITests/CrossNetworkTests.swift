@@ -219,7 +219,7 @@ import Workflow
         // Ticks left alone: the intent whose outcome is unknown is reconciled, not sent again.
         var readsAfterFirstTick = 0
         for round in 0..<3 {
-            let result = try Binary.run(["tick", "--workspace", workspace.path], in: workspace)
+            let result = try await Binary.run(async: ["tick", "--workspace", workspace.path], in: workspace)
             #expect([0, 4].contains(result.status), "\(result.stderr)")
             if round == 0 { readsAfterFirstTick = masumi.invocations()["thread read", default: 0] }
             try await Task.sleep(for: .milliseconds(1100))

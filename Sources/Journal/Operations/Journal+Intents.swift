@@ -1,5 +1,6 @@
 public import Foundation
 internal import GRDB
+internal import Secrets
 
 /// Intents: journal before effect, outcome after, at most `maxStrikes` attempts, then blocked.
 extension Journal {
@@ -85,7 +86,7 @@ extension Journal {
                           status = CASE WHEN strikes + 1 >= max_strikes THEN 'blocked' ELSE ? END,
                           last_error_code = ?, last_error_message = ?, updated_at = ?
                         WHERE key = ? AND status = 'pending'
-                        """, arguments: [status, code, message, now, key])
+                        """, arguments: [status, code, Redactor.shared.redact(message), now, key])
             }
             guard db.changesCount == 1 else { throw try Self.notInFlight(db, key: key, path: path) }
             return try Self.intent(db, key: key)

@@ -1,5 +1,6 @@
 public import Foundation
 internal import GRDB
+internal import Secrets
 
 /// Sessions with their expiry, recurring jobs, durable waits and escalations.
 extension Journal {
@@ -53,7 +54,7 @@ extension Journal {
         try write { db in
             try db.cachedExecute(
                 sql: "INSERT INTO waits (run_id, step_id, matcher, deadline) VALUES (?, ?, ?, ?)",
-                arguments: [run, stepID, matcher, deadline])
+                arguments: [run, stepID, Redactor.shared.redact(matcher), deadline])
             return WaitRecord(
                 id: db.lastInsertedRowID, runID: run, stepID: stepID, matcher: matcher, deadline: deadline,
                 resolvedAt: nil, resolution: nil)
@@ -66,7 +67,7 @@ extension Journal {
         try write { db in
             try db.cachedExecute(
                 sql: "UPDATE waits SET resolved_at = ?, resolution = ? WHERE id = ? AND resolved_at IS NULL",
-                arguments: [now, resolution, id])
+                arguments: [now, Redactor.shared.redact(resolution), id])
             return db.changesCount == 1
         }
     }
@@ -87,7 +88,7 @@ extension Journal {
         try write { db in
             try db.cachedExecute(
                 sql: "INSERT INTO escalations (subject, code, message, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [subject, code, message, now])
+                arguments: [subject, code, Redactor.shared.redact(message), now])
             return EscalationRecord(
                 id: db.lastInsertedRowID, subject: subject, code: code, message: message, createdAt: now, sentAt: nil,
                 resolvedAt: nil, resolvedBy: nil)

@@ -1,5 +1,6 @@
 public import Foundation
 internal import GRDB
+internal import Secrets
 
 /// Runs and their steps.
 extension Journal {
@@ -56,7 +57,12 @@ extension Journal {
                 sql: """
                     UPDATE steps SET status = ?, output_json = ?, error_code = ?, error_message = ?, finished_at = ?
                     WHERE id = ?
-                    """, arguments: [status.rawValue, outputJSON, errorCode, errorMessage, now, id])
+                    """,
+                arguments: [
+                    status.rawValue, Redactor.shared.redact(outputJSON), errorCode,
+                    Redactor.shared.redact(errorMessage),
+                    now, id,
+                ])
         }
     }
 
@@ -135,8 +141,8 @@ extension Journal {
                     """)
             for step in steps {
                 try insert.execute(arguments: [
-                    id, step.stepID, step.position, step.attempt, step.status.rawValue, step.outputJSON, step.startedAt,
-                    step.finishedAt,
+                    id, step.stepID, step.position, step.attempt, step.status.rawValue,
+                    Redactor.shared.redact(step.outputJSON), step.startedAt, step.finishedAt,
                 ])
             }
             try Self.setStatus(db, run: id, status, now: now)

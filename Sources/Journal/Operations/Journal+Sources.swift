@@ -1,5 +1,6 @@
 public import Foundation
 internal import GRDB
+internal import Secrets
 
 /// The inbox and each source's checkpoint: a message is stored before the cursor moves past it.
 extension Journal {
@@ -24,7 +25,8 @@ extension Journal {
                     """)
             for message in messages {
                 try insert.execute(arguments: [
-                    message.account, message.conversation, message.messageID, message.cursor, now, message.payload,
+                    message.account, message.conversation, message.messageID, message.cursor, now,
+                    Redactor.shared.redact(message.payload),
                 ])
                 if db.changesCount == 1 {
                     new.append(
@@ -69,7 +71,7 @@ extension Journal {
                     ON CONFLICT(source) DO UPDATE SET consecutive_failures = consecutive_failures + 1,
                       last_error_code = excluded.last_error_code, last_error_message = excluded.last_error_message,
                       updated_at = excluded.updated_at
-                    """, arguments: [source, code, message, now])
+                    """, arguments: [source, code, Redactor.shared.redact(message), now])
             try db.cachedExecute(
                 sql:
                     "UPDATE checkpoints SET paused_at = ? WHERE source = ? AND paused_at IS NULL AND consecutive_failures >= ?",

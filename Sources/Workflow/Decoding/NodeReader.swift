@@ -3,6 +3,8 @@
 struct NodeReader {
     let file: String
     private(set) var diagnostics: [Diagnostic] = []
+    /// Every `secrets.NAME` the expressions read, where it is written.
+    var secretReferences: [Located<String>] = []
 
     init(file: String) {
         self.file = file
@@ -220,6 +222,11 @@ struct NodeReader {
         }
         let checker = ExpressionChecker(scope: scope)
         for (expression, offset) in template.expressions {
+            for reference in expression.secretReferences {
+                secretReferences.append(
+                    Located(
+                        reference.name, at: node.location(ofScalarOffset: max(0, offset + reference.offset + shift))))
+            }
             for issue in checker.check(expression) {
                 error(
                     issue.code, at: node.location(ofScalarOffset: max(0, offset + issue.offset + shift)),

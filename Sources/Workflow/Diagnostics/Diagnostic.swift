@@ -104,5 +104,8 @@ extension Diagnostic {
         public static let missingResponder: Code = "missing-responder"
         public static let neverFires: Code = "never-fires"
         public static let rulesFileMissing: Code = "rules-file-missing"
+        // Secrets
+        public static let unknownSecret: Code = "unknown-secret"
+        public static let secretStore: Code = "secret-store"
     }
 }

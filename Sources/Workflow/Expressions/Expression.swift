@@ -94,3 +94,23 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { JSONText.encode(self) }
 }
+
+extension Expression {
+    /// The secrets the expression reads (`secrets.NAME`, `secrets['NAME']`), with the offset of each.
+    public var secretReferences: [(name: String, offset: Int)] {
+        switch node {
+        case .member(let base, let name):
+            if case .context("secrets") = base.node { return [(name, offset)] }
+            return base.secretReferences
+        case .index(let base, let index):
+            if case .context("secrets") = base.node, case .literal(.string(let name)) = index.node {
+                return [(name, index.offset)]
+            }
+            return base.secretReferences + index.secretReferences
+        case .not(let operand): return operand.secretReferences
+        case .binary(_, let left, let right): return left.secretReferences + right.secretReferences
+        case .call(_, let arguments): return arguments.flatMap(\.secretReferences)
+        case .literal, .context: return []
+        }
+    }
+}

@@ -17,6 +17,8 @@ public struct Workflow: Sendable {
     public var escalation: Escalation?
     public var handlers: [Handler] = []
     public var schedules: [Schedule] = []
+    /// Every `secrets.NAME` its expressions read, where it is written (checked against the secret store).
+    public var secretReferences: [Located<String>] = []
 
     public init(file: String) {
         self.file = file

@@ -3,6 +3,9 @@ public struct Workspace: Sendable {
     public var workflows: [Workflow] = []
     public var messaging: [MessagingDocument] = []
 
+    /// Every `secrets.NAME` the workflows read, where it is written.
+    public var secretReferences: [Located<String>] { workflows.flatMap(\.secretReferences) }
+
     public init(workflows: [Workflow] = [], messaging: [MessagingDocument] = []) {
         self.workflows = workflows
         self.messaging = messaging

@@ -35,7 +35,9 @@ public enum WorkspaceLoader {
         case .success(let root?):
             var decoder = WorkflowDecoder(file: file)
             decoder.decode(root)
-            return (decoder.workflow, decoder.reader.diagnostics)
+            var workflow = decoder.workflow
+            workflow.secretReferences = decoder.reader.secretReferences
+            return (workflow, decoder.reader.diagnostics)
         }
     }
 

@@ -1,0 +1,69 @@
+public import Foundation
+
+/// Every secret value and credential this process holds, and the one function that hides them: `redact`
+/// replaces each (and its JSON-escaped and percent-encoded forms) with `***` wherever it appears in a text.
+/// The journal, the engine's escalations and errors, and every line the command prints go through it.
+///
+/// Values shorter than ``minimumLength`` are not registered: masking them would garble ordinary text, which
+/// is why `secrets set` refuses them.
+public final class Redactor: @unchecked Sendable {
+    public static let shared = Redactor()
+    public static let mask = "***"
+    public static let minimumLength = 4
+
+    private let lock = NSLock()
+    /// Longest first, so a secret that contains another is masked whole.
+    private var needles: [String] = []
+
+    public init() {}
+
+    /// Remembers a value to mask from now on.
+    public func register(_ value: String) {
+        guard value.count >= Self.minimumLength else { return }
+        var forms: Set<String> = [value]
+        forms.insert(Self.jsonEscaped(value, slashes: true))
+        forms.insert(Self.jsonEscaped(value, slashes: false))
+        if let encoded = value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) { forms.insert(encoded) }
+        lock.withLock {
+            for form in forms where !needles.contains(form) { needles.append(form) }
+            needles.sort { $0.utf8.count > $1.utf8.count }
+        }
+    }
+
+    /// Whether anything is registered (a fast path for callers that build costly texts).
+    public var isEmpty: Bool { lock.withLock { needles.isEmpty } }
+
+    /// The text with every registered value replaced by `***`.
+    public func redact(_ text: String) -> String {
+        let needles = lock.withLock { self.needles }
+        guard !needles.isEmpty, !text.isEmpty else { return text }
+        var result = text
+        for needle in needles where result.contains(needle) {
+            result = result.replacingOccurrences(of: needle, with: Self.mask)
+        }
+        return result
+    }
+
+    /// As `redact`, for optional texts.
+    public func redact(_ text: String?) -> String? { text.map { redact($0) } }
+
+    /// How a value appears inside a JSON string: quotes, backslashes and control characters escaped, and
+    /// slashes too when `slashes` (Foundation's encoder escapes them, others do not).
+    static func jsonEscaped(_ value: String, slashes: Bool) -> String {
+        var escaped = ""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": escaped += "\\\""
+            case "\\": escaped += "\\\\"
+            case "/" where slashes: escaped += "\\/"
+            case "\n": escaped += "\\n"
+            case "\r": escaped += "\\r"
+            case "\t": escaped += "\\t"
+            case let control where control.value < 0x20:
+                escaped += String(format: "\\u%04x", control.value)
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
+    }
+}
