@@ -60,6 +60,13 @@ struct Conversation {
         (bobSession, _) = try Session.accept(bob.open(first), identity: bob.identity, prekeys: bob.prekeys)
     }
 
+    /// A session's Codable state with sorted keys, to compare two states byte for byte.
+    static func stateJSON(_ session: Session) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return try encoder.encode(session)
+    }
+
     mutating func aliceSeals(_ text: String) throws -> Envelope {
         try aliceSession.seal(Array(text.utf8), identity: alice.identity)
     }

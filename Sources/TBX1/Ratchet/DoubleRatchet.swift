@@ -9,7 +9,9 @@ package struct DoubleRatchet: Sendable {
     /// At most this many skipped keys are stored in all; past it the oldest are dropped (and their messages become
     /// `TBX1Error.duplicateMessage`).
     package static let maxStoredSkippedKeys = 2000
-    /// Skipped keys are kept for the current and this many previous receiving chains.
+    /// Skipped keys are kept for the current and this many previous receiving chains. A replay from one of them is
+    /// `TBX1Error.duplicateMessage`; a message from an older chain looks like a new ratchet key and fails to
+    /// authenticate.
     package static let maxPreviousReceivingChains = 5
 
     package struct SkippedKey: Codable, Sendable {

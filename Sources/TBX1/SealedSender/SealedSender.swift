@@ -1,4 +1,4 @@
-internal import Foundation
+package import Foundation
 
 /// libsignal's sealed-sender v1 shape with ChaCha20-Poly1305 and a self-signed sender (§7.4).
 ///
@@ -54,7 +54,7 @@ package enum SealedSender {
         Profile.sealedSenderSignatureLabel + recipientAgentID.rawBytes + ephemeralKey.bytes + senderDHKey.bytes + body
     }
 
-    static func seal(
+    package static func seal(
         _ message: InnerMessage, sender: IdentityKeyPair, senderAgentID: UUID, recipientAgentID: UUID,
         recipientDHKey: X25519PublicKey, timestampMilliseconds: UInt64, ephemeral: X25519KeyPair
     ) throws(TBX1Error) -> Envelope {
