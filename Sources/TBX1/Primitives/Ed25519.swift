@@ -5,7 +5,10 @@ public struct Ed25519PublicKey: FixedSizeBytes {
     public static let byteCount = 32
     public static let field = WireField.ed25519PublicKey
     public let bytes: [UInt8]
-    public init(uncheckedBytes: [UInt8]) { self.bytes = uncheckedBytes }
+    public init(uncheckedBytes: [UInt8]) {
+        precondition(uncheckedBytes.count == Self.byteCount, "\(Self.field.rawValue) length")
+        self.bytes = uncheckedBytes
+    }
 
     /// Whether `signature` is this key's pure Ed25519 signature over `message`.
     public func isValidSignature(_ signature: Ed25519Signature, for message: [UInt8]) -> Bool {
@@ -18,7 +21,10 @@ public struct Ed25519Signature: FixedSizeBytes {
     public static let byteCount = 64
     public static let field = WireField.ed25519Signature
     public let bytes: [UInt8]
-    public init(uncheckedBytes: [UInt8]) { self.bytes = uncheckedBytes }
+    public init(uncheckedBytes: [UInt8]) {
+        precondition(uncheckedBytes.count == Self.byteCount, "\(Self.field.rawValue) length")
+        self.bytes = uncheckedBytes
+    }
 }
 
 /// An Ed25519 signing key pair, kept as its 32-byte seed.

@@ -8,7 +8,8 @@ public protocol FixedSizeBytes: Hashable, Sendable, Codable, CustomStringConvert
     static var field: WireField { get }
     /// The raw bytes.
     var bytes: [UInt8] { get }
-    /// Wraps bytes the caller has checked to be `byteCount` long; use `init(bytes:)` otherwise.
+    /// Wraps bytes the caller has checked to be `byteCount` long: a wrong length traps, since C code reads exactly
+    /// `byteCount` bytes. Use `init(bytes:)` or `init(base64URL:)` for anything from outside.
     init(uncheckedBytes: [UInt8])
 }
 

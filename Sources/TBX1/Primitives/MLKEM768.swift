@@ -6,7 +6,10 @@ public struct MLKEM768PublicKey: FixedSizeBytes {
     public static let byteCount = 1184
     public static let field = WireField.mlkemPublicKey
     public let bytes: [UInt8]
-    public init(uncheckedBytes: [UInt8]) { self.bytes = uncheckedBytes }
+    public init(uncheckedBytes: [UInt8]) {
+        precondition(uncheckedBytes.count == Self.byteCount, "\(Self.field.rawValue) length")
+        self.bytes = uncheckedBytes
+    }
 
     /// Encapsulates a fresh shared secret to this key: (ciphertext, 32-byte shared secret).
     func encapsulate() throws(TBX1Error) -> (ciphertext: MLKEM768Ciphertext, sharedSecret: [UInt8]) {
@@ -27,7 +30,10 @@ public struct MLKEM768Ciphertext: FixedSizeBytes {
     public static let byteCount = 1088
     public static let field = WireField.kemCiphertext
     public let bytes: [UInt8]
-    public init(uncheckedBytes: [UInt8]) { self.bytes = uncheckedBytes }
+    public init(uncheckedBytes: [UInt8]) {
+        precondition(uncheckedBytes.count == Self.byteCount, "\(Self.field.rawValue) length")
+        self.bytes = uncheckedBytes
+    }
 }
 
 /// An ML-KEM-768 key pair, kept as its 64-byte seed d‖z.

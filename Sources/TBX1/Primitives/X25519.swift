@@ -5,7 +5,10 @@ public struct X25519PublicKey: FixedSizeBytes {
     public static let byteCount = 32
     public static let field = WireField.x25519PublicKey
     public let bytes: [UInt8]
-    public init(uncheckedBytes: [UInt8]) { self.bytes = uncheckedBytes }
+    public init(uncheckedBytes: [UInt8]) {
+        precondition(uncheckedBytes.count == Self.byteCount, "\(Self.field.rawValue) length")
+        self.bytes = uncheckedBytes
+    }
 }
 
 /// An X25519 key pair: an identity DH key, a prekey, a ratchet key or an ephemeral.

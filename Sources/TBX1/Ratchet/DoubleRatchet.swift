@@ -105,6 +105,7 @@ package struct DoubleRatchet: Sendable {
             try skipMessageKeys(until: message.previousCounter)
             try ratchetStep(to: message.ratchetKey, nextRatchetKey: nextRatchetKey())
         }
+        guard message.counter < UInt32.max else { throw .malformed(field: .counter) }
         try skipMessageKeys(until: message.counter)
         guard let chain = receivingChain else { throw .notThisSession }
         var (nextChain, messageKey) = Self.chainStep(chain)
