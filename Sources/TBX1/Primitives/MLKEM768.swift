@@ -78,24 +78,14 @@ public struct MLKEM768KeyPair: Sendable {
 }
 
 extension MLKEM768KeyPair: Codable {
-    enum CodingKeys: String, CodingKey {
-        case publicKey
-        case secretKey
-    }
-
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let secret = try container.decode(SecretBytes.self, forKey: .secretKey)
-        try self.init(seed: secret.bytes)
-        if let stored = try container.decodeIfPresent(MLKEM768PublicKey.self, forKey: .publicKey), stored != publicKey {
-            throw TBX1Error.keyPairMismatch(.mlkemSeed)
-        }
+        let stored = try StoredKeyPair<MLKEM768PublicKey>(from: decoder)
+        try self.init(seed: stored.secretKey.bytes)
+        try stored.check(against: publicKey, .mlkemSeed)
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(publicKey, forKey: .publicKey)
-        try container.encode(seed, forKey: .secretKey)
+        try StoredKeyPair(publicKey: publicKey, secretKey: seed).encode(to: encoder)
     }
 }
 

@@ -7,8 +7,6 @@ package struct SecretBytes: Sendable {
 
     package init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    package var count: Int { bytes.count }
-
     /// Zeros the bytes (best effort; see `Sodium.wipe`).
     package mutating func wipe() { Sodium.wipe(&bytes) }
 }

@@ -20,11 +20,6 @@ enum Sodium {
         }
     }
 
-    /// Constant-time equality for equal-length secrets.
-    static func constantTimeEqual(_ left: [UInt8], _ right: [UInt8]) -> Bool {
-        left.count == right.count && sodium_memcmp(left, right, left.count) == 0
-    }
-
     /// RFC 4648 base64 in one of libsodium's variants.
     enum Base64Variant {
         /// §4 with `=` padding: envelopes.

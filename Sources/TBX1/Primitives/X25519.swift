@@ -48,24 +48,14 @@ public struct X25519KeyPair: Sendable {
 }
 
 extension X25519KeyPair: Codable {
-    enum CodingKeys: String, CodingKey {
-        case publicKey
-        case secretKey
-    }
-
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let secret = try container.decode(SecretBytes.self, forKey: .secretKey)
-        try self.init(secretKey: secret.bytes)
-        if let stored = try container.decodeIfPresent(X25519PublicKey.self, forKey: .publicKey), stored != publicKey {
-            throw TBX1Error.keyPairMismatch(.x25519SecretKey)
-        }
+        let stored = try StoredKeyPair<X25519PublicKey>(from: decoder)
+        try self.init(secretKey: stored.secretKey.bytes)
+        try stored.check(against: publicKey, .x25519SecretKey)
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(publicKey, forKey: .publicKey)
-        try container.encode(secretKey, forKey: .secretKey)
+        try StoredKeyPair(publicKey: publicKey, secretKey: secretKey).encode(to: encoder)
     }
 }
 
