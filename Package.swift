@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // C libraries from Debian, imported as-is; shim.h wraps what Swift cannot call directly.
@@ -59,6 +60,11 @@ let package = Package(
         .target(
             name: "Masumi",
             dependencies: ["Transport", "Workflow", .product(name: "Subprocess", package: "swift-subprocess")],
+            swiftSettings: strictness),
+        // The TBX-1 envelope (protocols/transmissionbot.md §7.4): PQXDH, Double Ratchet, sealed sender. libsodium
+        // for the curve, hash and AEAD work; swift-crypto only for ML-KEM-768. No networking.
+        .target(
+            name: "TBX1", dependencies: ["CSodium", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictness),
         // The engine: rules → policies → handlers, two strikes, scheduling, tick; reaches networks only
         // through Messenger.
@@ -128,6 +134,9 @@ let package = Package(
             name: "NexusTests", dependencies: ["Nexus", "Sandbox", "Transport", "Workflow"], swiftSettings: strictness),
         .testTarget(
             name: "EngineTests", dependencies: ["Engine", "Journal", "Nexus", "Sandbox", "Transport", "Workflow"],
+            swiftSettings: strictness),
+        .testTarget(
+            name: "TBX1Tests", dependencies: ["TBX1", "CSodium"], resources: [.copy("Resources/tbx1_vectors.json")],
             swiftSettings: strictness),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CSodium", "CCurl"], swiftSettings: strictness),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"], swiftSettings: strictness),
