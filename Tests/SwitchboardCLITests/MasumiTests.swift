@@ -194,4 +194,33 @@ import Workflow
         #expect(fixture.sandbox.invocations()["thread list"] == 1)
         await fixture.stop()
     }
+
+    /// `channel send` and `channel messages`: a channel source pages back past 25 to its cursor, skips our own
+    /// messages, and an empty poll keeps the cursor.
+    @Test func channelsAreSentToAndPolledPastOnePage() async throws {
+        let fixture = try await Self.start()
+        let bot = fixture.client("bot")
+        let peer = fixture.client("peer", profile: "peer")
+        try await bot.sendChannel("ops", text: "bot says hi")
+        let messenger = MasumiMessenger(account: "ms", client: bot)
+        let source = Target(account: "ms", kind: .channel, id: "ops")
+        let first = try await messenger.poll(source, after: nil)
+        #expect(first.messages.isEmpty)  // only our own
+        let cursor = try #require(first.cursor)
+        for index in 1...27 { try await peer.sendChannel("ops", text: "update \(index)") }
+        let batch = try await messenger.poll(source, after: cursor)
+        #expect(batch.messages.map(\.text) == (1...27).map { "update \($0)" })
+        #expect(batch.messages.allSatisfy { $0.sender == "peer" && $0.conversation == "ms:channel/ops" })
+        #expect(fixture.sandbox.invocations()["channel messages"] == 3)  // the first poll, then two pages back
+        let again = try await messenger.poll(source, after: batch.cursor)
+        #expect(again.messages.isEmpty)
+        #expect(again.cursor == batch.cursor)
+        // A channel the agent is not in is the CLI's own error.
+        let outsider = await Self.failure {
+            try await bot.sendChannel("nowhere", text: "x")
+            return nil
+        }
+        #expect(outsider?.code == "CHANNEL_NOT_FOUND")
+        await fixture.stop()
+    }
 }
