@@ -66,6 +66,10 @@ let package = Package(
         .target(
             name: "TBX1", dependencies: ["CSodium", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictness),
+        // TransmissionBot accounts: the state file (and later the HTTP client), on TBX-1.
+        .target(
+            name: "TransmissionBot", dependencies: ["TBX1", "Secrets", "Workflow", "Transport"],
+            swiftSettings: strictness),
         // The engine: rules → policies → handlers, two strikes, scheduling, tick; reaches networks only
         // through Messenger.
         .target(
@@ -140,6 +144,9 @@ let package = Package(
             swiftSettings: strictness),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CSodium", "CCurl"], swiftSettings: strictness),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"], swiftSettings: strictness),
+        .testTarget(
+            name: "TransmissionBotTests", dependencies: ["TransmissionBot", "TBX1", "Secrets"],
+            swiftSettings: strictness),
     ],
     swiftLanguageModes: [.v6]
 )

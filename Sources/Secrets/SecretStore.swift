@@ -179,7 +179,9 @@ public struct SecretStore: Sendable {
 
     // MARK: - Crypto
 
-    static func seal(_ plaintext: [UInt8], key: SecretKey, context: String) throws(SecretError) -> String {
+    /// Seals bytes with the key (a random 24-byte nonce, `context` as associated data): base64 of nonce ‖
+    /// ciphertext ‖ tag.
+    public static func seal(_ plaintext: [UInt8], key: SecretKey, context: String) throws(SecretError) -> String {
         Sodium.ready()
         let nonceBytes = Int(crypto_aead_xchacha20poly1305_ietf_npubbytes())
         var nonce = [UInt8](repeating: 0, count: nonceBytes)
@@ -193,7 +195,8 @@ public struct SecretStore: Sendable {
         return Data(nonce + output.prefix(Int(length))).base64EncodedString()
     }
 
-    static func open(_ sealed: String, key: SecretKey, context: String) -> [UInt8]? {
+    /// Opens what `seal` made with the same key and context; nil when either differs or the bytes were altered.
+    public static func open(_ sealed: String, key: SecretKey, context: String) -> [UInt8]? {
         Sodium.ready()
         let nonceBytes = Int(crypto_aead_xchacha20poly1305_ietf_npubbytes())
         let tagBytes = Int(crypto_aead_xchacha20poly1305_ietf_abytes())
