@@ -28,22 +28,20 @@ public struct TBState: Sendable {
     public struct PendingAck: Codable, Sendable, Equatable {
         public var plaintextBase64: String
         public var from: String
-        /// The one-time and PQ prekeys the message consumed, deleted once it is acknowledged.
-        public var consumedOneTime: UInt32?
-        public var consumedPQ: UInt32?
+        /// The prekeys the message's handshake consumed: their one-time and PQ secrets are deleted once it is
+        /// acknowledged (§7.5).
+        public var consumed: PrekeyUse?
 
-        public init(plaintextBase64: String, from: String, consumedOneTime: UInt32?, consumedPQ: UInt32?) {
+        public init(plaintextBase64: String, from: String, consumed: PrekeyUse?) {
             self.plaintextBase64 = plaintextBase64
             self.from = from
-            self.consumedOneTime = consumedOneTime
-            self.consumedPQ = consumedPQ
+            self.consumed = consumed
         }
 
         enum CodingKeys: String, CodingKey {
             case plaintextBase64 = "plaintext_b64"
             case from
-            case consumedOneTime = "consumed_otp"
-            case consumedPQ = "consumed_pq"
+            case consumed
         }
     }
 
