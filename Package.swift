@@ -74,7 +74,9 @@ let package = Package(
         // through Messenger.
         .target(
             name: "Engine",
-            dependencies: ["Workflow", "Journal", "Transport", "Nexus", "Masumi", "Secrets", "CSodium"],
+            dependencies: [
+                "Workflow", "Journal", "Transport", "Nexus", "Masumi", "TransmissionBot", "Secrets", "CSodium",
+            ],
             swiftSettings: strictness),
         // What GRDB does not expose: sqlite3_db_config is variadic, so it needs C.
         .target(name: "_JournalCShims", linkerSettings: [.linkedLibrary("sqlite3")]),
@@ -114,6 +116,7 @@ let package = Package(
                 "Masumi",
                 "Sandbox",
                 "Secrets",
+                "TransmissionBot",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictness

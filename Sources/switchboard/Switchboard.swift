@@ -24,6 +24,7 @@ struct Switchboard: AsyncParsableCommand {
             SecretsCommand.self,
             Sandbox.self,
             NexusCommand.self,
+            TransmissionBotCommand.self,
         ]
     )
 

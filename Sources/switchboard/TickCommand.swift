@@ -4,6 +4,7 @@ import Foundation
 import Journal
 import Masumi
 import Nexus
+import TransmissionBot
 import Transport
 import Workflow
 
@@ -121,6 +122,7 @@ enum EngineLoader {
         }
         let keys = SessionKeyStore.workspace(workspace)
         keys.maskStoredKeys()
+        let secrets = try WorkspaceSecrets.load(workspace: configuration)
         var messengers: [String: any Messenger] = [:]
         for account in configuration.workspace.accounts {
             if case .nexus(let settings) = account.settings {
@@ -144,8 +146,52 @@ enum EngineLoader {
                     account: account.name, client: MasumiClient(cli: cli, agent: settings.agent.value))
             }
         }
-        return Engine(
-            configuration: configuration, journal: store, messengers: messengers,
-            secrets: try WorkspaceSecrets.load(workspace: configuration))
+        for account in configuration.workspace.accounts {
+            guard case .transmissionBot(let settings) = account.settings, settings.driver == .native else { continue }
+            messengers[account.name] = TransmissionBotMessenger(
+                account: account.name,
+                client: try transmissionBot(settings, account: account.name, workspace: workspace, secrets: secrets))
+        }
+        return Engine(configuration: configuration, journal: store, messengers: messengers, secrets: secrets)
+    }
+
+    /// A native TransmissionBot account's client, from its state file (relative paths are the workspace's,
+    /// `~/` the home directory), its passphrase rendered from `secrets`.
+    static func transmissionBot(
+        _ settings: Account.TransmissionBot, account: String, workspace: String, secrets: [String: String]
+    ) throws -> TBClient {
+        let path = statePath(settings.state.value, workspace: workspace)
+        var passphrase: String?
+        if let template = settings.passphrase {
+            let contexts: [String: Value] = [
+                "secrets": .object(secrets.mapValues { .string($0) }), "env": .object([:]),
+            ]
+            do {
+                passphrase = try ExpressionEvaluator(contexts: contexts).render(template.value)
+            } catch {
+                throw Failure.message("account \(account): its passphrase: \(error)", hint: nil)
+            }
+        }
+        let file = TBStateFile(path: path, passphrase: passphrase)
+        let state: TBState?
+        do {
+            state = try file.load()
+        } catch {
+            throw Failure.message("account \(account): \(error.message)", hint: error.hint)
+        }
+        guard let state, state.agentID != nil else {
+            throw Failure.message(
+                "account \(account): no registered agent in \(path)",
+                hint: "register one: switchboard transmissionbot register HANDLE --account \(account)")
+        }
+        return TBClient(
+            server: settings.server?.value ?? state.serverURL ?? Account.TransmissionBot.defaultServer, state: state,
+            file: file, insecure: settings.insecure)
+    }
+
+    static func statePath(_ path: String, workspace: String) -> String {
+        if path.hasPrefix("~/") { return NSHomeDirectory() + String(path.dropFirst(1)) }
+        if path.hasPrefix("/") { return path }
+        return URL(fileURLWithPath: workspace).appendingPathComponent(path).standardizedFileURL.path
     }
 }

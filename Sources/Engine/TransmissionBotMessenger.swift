@@ -1,0 +1,68 @@
+public import Foundation
+public import TransmissionBot
+public import Transport
+public import Workflow
+
+/// ``Messenger`` for a TransmissionBot account with the native driver (TBX-1, transmissionbot.md §2.1).
+///
+/// - `tb:inbox` takes the offline queue: each envelope opened, decrypted and saved with the state before the
+///   batch returns; the batch's cursor is the message ids, which `acknowledge` acks once the engine has
+///   journaled them (two-phase receive: fetch, journal, then ack), deleting the prekey secrets they consumed.
+///   A message that cannot be decrypted arrives unverified with the reason as its text, so it is seen and
+///   acknowledged rather than fetched forever.
+/// - `tb:agent/ID-or-handle` encrypts (a first message fetches the peer's bundle: PQXDH), saves the ratchet,
+///   then sends.
+/// - Maintenance tops the server's prekey pools up when fewer than the threshold (5) remain.
+public struct TransmissionBotMessenger: Messenger {
+    public let account: String
+    let client: TBClient
+
+    public init(account: String, client: TBClient) {
+        self.account = account
+        self.client = client
+    }
+
+    public func poll(_ source: Target, after cursor: String?) async throws(NetworkError) -> PollBatch {
+        guard source.kind == .inbox else {
+            throw NetworkError(
+                network: TBClient.network, code: "invalid_source", message: "TransmissionBot polls tb:inbox only",
+                isTransient: false)
+        }
+        let received = try await client.receive()
+        let messages = received.map {
+            InboundMessage(
+                id: $0.messageID, conversation: "\(account):agent/\($0.sender)", sender: $0.sender, text: $0.text,
+                cursor: nil, verified: $0.decrypted)
+        }
+        let ids = received.map { Value.string($0.messageID) }
+        return PollBatch(messages: messages, cursor: ids.isEmpty ? cursor : JSONText.encode(.array(ids)))
+    }
+
+    public func acknowledge(_ source: Target, through cursor: String?) async throws(NetworkError) {
+        guard let cursor, case .array(let items)? = try? JSONText.decode(cursor) else { return }
+        let ids = items.compactMap { if case .string(let id) = $0 { id } else { nil } }
+        try await client.acknowledgeReceived(ids)
+    }
+
+    public func send(text: String, json: Value?, to target: Target) async throws(NetworkError) -> String? {
+        guard target.kind == .agent, let recipient = target.id else {
+            throw NetworkError(
+                network: TBClient.network, code: "invalid_target", message: "TransmissionBot sends to tb:agent/…",
+                isTransient: false)
+        }
+        let body = text.isEmpty ? json.map { JSONText.encode($0) } ?? "" : text
+        return try await client.send(text: body, to: recipient).message_id
+    }
+
+    public func maintain(
+        _ source: Target, knownExpiry: Date?, pollInterval: TimeInterval, now: Date
+    ) async throws(NetworkError) -> SessionExpiry? {
+        try await client.replenishPrekeys()
+        return nil
+    }
+
+    /// The API has no outbox to look in: an unknown outcome stays "delivered at least once".
+    public func reconcile(digest: String, to target: Target, since: Date) async throws(NetworkError) -> Bool? {
+        nil
+    }
+}
