@@ -52,6 +52,8 @@ public final class Engine: @unchecked Sendable {
     let holder: String
     /// Values for `${{ secrets.NAME }}`: the sealed store's for a real run, placeholders for `plan` and `test`.
     let secrets: [String: String]
+    /// The secret values this engine runs with (placeholders in dry runs).
+    public var secretValues: [String: String] { secrets }
     /// `secrets` and `env`, the contexts every expression may read, built once.
     let configurationContexts: [String: Value]
     /// Set while an escalation is being delivered: its failure must not escalate again.

@@ -27,7 +27,7 @@ extension Switchboard {
         func run() async throws {
             let stop = LockedFlag()
             TerminationSignals.install { stop.set() }
-            var engine = try EngineLoader.engine(workspace: workspace, journal: journal)
+            var (engine, heartbeat) = try EngineLoader.engineWithHeartbeat(workspace: workspace, journal: journal)
             var signature = Self.signature(of: workspace)
             log(
                 "running \(engine.configuration.sources.count) sources, \(engine.configuration.workspace.schedules.count) schedules"
@@ -41,8 +41,13 @@ extension Switchboard {
                         log("tick: \(report.summary)")
                         for failure in report.failures { log("  \(failure)") }
                     }
+                    // One ping per cycle: the daemon is alive, and says whether this cycle went well.
+                    await heartbeat?.finish(
+                        exitCode: report.failures.isEmpty ? 0 : ExitStatus.findings,
+                        summary: ([report.summary] + report.failures).joined(separator: "\n"))
                 } catch {
                     log("journal: \(error.message) (\(error.hint))")
+                    await heartbeat?.finish(exitCode: ExitStatus.findings, summary: "journal: \(error.message)")
                 }
                 let sleep = Self.sleep(engine: engine, maximum: TimeInterval(maxSleep))
                 let deadline = Date().addingTimeInterval(sleep)
@@ -52,7 +57,8 @@ extension Switchboard {
                     if current != signature {
                         signature = current
                         do {
-                            engine = try EngineLoader.engine(workspace: workspace, journal: journal)
+                            (engine, heartbeat) = try EngineLoader.engineWithHeartbeat(
+                                workspace: workspace, journal: journal)
                             log("reloaded the workspace")
                             break
                         } catch {

@@ -26,22 +26,29 @@ extension Switchboard {
         @OptionGroup var journal: JournalOptions
 
         func run() async throws {
-            let engine = try EngineLoader.engine(workspace: journal.workspace, journal: journal.journal)
+            let (engine, heartbeat) = try EngineLoader.engineWithHeartbeat(
+                workspace: journal.workspace, journal: journal.journal)
+            await heartbeat?.start()
             let report: TickReport
             do throws(JournalError) {
                 report = try await engine.tick()
             } catch {
+                await heartbeat?.finish(exitCode: ExitStatus.findings, summary: "journal: \(error.message)")
                 throw Failure.journal(error)
             }
             if journal.json { try JSONOutput.print(report) }
+            let code: Int32 =
+                report.leaseHeld ? 3 : !report.failures.isEmpty ? ExitStatus.findings : report.nothingDue ? 4 : 0
+            await heartbeat?.finish(
+                exitCode: code,
+                summary: ([report.summary] + report.failures).joined(separator: "\n"))
             if report.leaseHeld {
                 Console.error("tick: another tick holds the lease; skipped\n")
                 throw ExitCode(3)
             }
             Console.error("tick: \(report.summary)\n")
             for failure in report.failures { Console.error("  \(failure)\n") }
-            if !report.failures.isEmpty { throw ExitCode(ExitStatus.findings) }
-            if report.nothingDue { throw ExitCode(4) }
+            if code != 0 { throw ExitCode(code) }
         }
     }
 
@@ -110,6 +117,12 @@ enum EngineLoader {
         }
         return EngineConfiguration(
             workspace: report.workspace, directory: URL(fileURLWithPath: workspace).standardizedFileURL.path)
+    }
+
+    /// The engine and the workspace's heartbeat, if it has one.
+    static func engineWithHeartbeat(workspace: String, journal: String?) throws -> (Engine, Heartbeat?) {
+        let engine = try engine(workspace: workspace, journal: journal)
+        return (engine, Heartbeat(configuration: engine.configuration, secrets: engine.secretValues))
     }
 
     static func engine(workspace: String, journal: String?) throws -> Engine {

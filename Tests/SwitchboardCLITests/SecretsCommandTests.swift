@@ -197,8 +197,8 @@ import Transport
     }
 }
 
-/// A loopback HTTP server (python3) that answers every request with 500 and the request itself as the body,
-/// and keeps what it received.
+/// A loopback HTTP server (python3) that answers every request with `status` (500 by default) and the request
+/// itself as the body, and keeps what it received.
 final class EchoingServer: @unchecked Sendable {
     let process: Process
     let url: String
@@ -210,7 +210,7 @@ final class EchoingServer: @unchecked Sendable {
         self.log = log
     }
 
-    static func start() throws -> EchoingServer {
+    static func start(status: Int = 500) throws -> EchoingServer {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("echo-\(UUID().uuidString).log")
         let script = """
             import http.server, sys
@@ -219,8 +219,8 @@ final class EchoingServer: @unchecked Sendable {
                 def do_POST(self):
                     body = self.rfile.read(int(self.headers.get("content-length", 0)))
                     echoed = (self.requestline + "\\n" + str(self.headers)).encode() + body
-                    log.write(echoed.decode(errors="replace")); log.flush()
-                    self.send_response(500); self.send_header("content-length", str(len(echoed))); self.end_headers()
+                    log.write(echoed.decode(errors="replace") + "\\n"); log.flush()
+                    self.send_response(int(sys.argv[2])); self.send_header("content-length", str(len(echoed))); self.end_headers()
                     self.wfile.write(echoed)
                 def log_message(self, *args): pass
             server = http.server.HTTPServer(("127.0.0.1", 0), Echo)
@@ -229,7 +229,7 @@ final class EchoingServer: @unchecked Sendable {
             """
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, log.path]
+        process.arguments = ["python3", "-c", script, log.path, String(status)]
         let output = Pipe()
         process.standardOutput = output
         try process.run()

@@ -4,7 +4,7 @@ import Foundation
 struct WorkflowDecoder {
     static let topLevelKeys = [
         "version", "name", "accounts", "rules", "responder", "sources", "channels", "escalation", "handlers",
-        "schedules",
+        "schedules", "heartbeat",
     ]
 
     var reader: NodeReader
@@ -50,6 +50,10 @@ struct WorkflowDecoder {
         if let node = fields["escalation"] { workflow.escalation = decodeEscalation(node) }
         if let node = fields["handlers"] { decodeHandlers(node) }
         if let node = fields["schedules"] { decodeSchedules(node) }
+        if let node = fields["heartbeat"] {
+            workflow.heartbeat = reader.template(node, "heartbeat", scope: Self.configurationScope)
+            if let url = workflow.heartbeat, url.value.isLiteral { _ = serverURL(node, insecure: false) }
+        }
     }
 
     // MARK: - Accounts

@@ -17,6 +17,8 @@ public struct Workflow: Sendable {
     public var escalation: Escalation?
     public var handlers: [Handler] = []
     public var schedules: [Schedule] = []
+    /// Pinged after each tick or daemon cycle (healthchecks.io conventions: `/start`, the URL, `/fail`).
+    public var heartbeat: Located<Template>?
     /// Every `secrets.NAME` its expressions read, where it is written (checked against the secret store).
     public var secretReferences: [Located<String>] = []
 

@@ -39,6 +39,9 @@ public enum WorkflowSchema {
                         ["to": ref("name"), "after": ["type": "integer", "minimum": 1, "maximum": 10]])),
                 "handlers": describe("Named lists of steps.", map(["type": "array", "items": ref("step")])),
                 "schedules": describe("Handlers run on a timer.", map(ref("schedule"))),
+                "heartbeat": describe(
+                    "A URL pinged after each tick or daemon cycle, as healthchecks.io expects: URL/start before, URL on success, URL/fail on failure; expressions may read secrets and env.",
+                    string),
             ]),
             "$defs": .object(definitions),
         ])

@@ -73,6 +73,7 @@ struct WorkspaceValidator {
         for (kind, locations) in [
             ("responder", workspace.workflows.compactMap { $0.responder?.location }),
             ("escalation", workspace.workflows.compactMap { $0.escalation?.location }),
+            ("heartbeat", workspace.workflows.compactMap { $0.heartbeat?.location }),
         ] where locations.count > 1 {
             for location in locations.dropFirst() {
                 add(

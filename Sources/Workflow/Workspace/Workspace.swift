@@ -23,6 +23,7 @@ public struct Workspace: Sendable {
 
     public var responder: Responder? { workflows.lazy.compactMap(\.responder).first }
     public var escalation: Escalation? { workflows.lazy.compactMap(\.escalation).first }
+    public var heartbeat: Located<Template>? { workflows.lazy.compactMap(\.heartbeat).first }
 }
 
 /// The result of loading and checking a workspace.
