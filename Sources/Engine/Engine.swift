@@ -13,6 +13,8 @@ public struct TickReport: Sendable, Equatable, Encodable {
     public var failures: [String] = []
     public var escalations = 0
     public var renewals = 0
+    /// How long each poll took, in seconds (for the latency histogram).
+    public var pollSeconds: [Double] = []
 
     public init() {}
 
@@ -24,6 +26,7 @@ public struct TickReport: Sendable, Equatable, Encodable {
         failures += other.failures
         escalations += other.escalations
         renewals += other.renewals
+        pollSeconds += other.pollSeconds
     }
 
     /// Nothing was due: no poll, no run, no renewal.
@@ -120,7 +123,7 @@ public final class Engine: @unchecked Sendable {
         let sessions = try journal.sessions()
         // Polls run concurrently; the journal is written from here, one source at a time.
         let results = await withTaskGroup(
-            of: (Int, Result<PollBatch, NetworkError>, SessionExpiry?, NetworkError?).self
+            of: (Int, Result<PollBatch, NetworkError>, SessionExpiry?, NetworkError?, Double).self
         ) {
             group in
             for (index, source) in due.enumerated() {
@@ -132,11 +135,15 @@ public final class Engine: @unchecked Sendable {
                 group.addTask {
                     // Poll first (it joins a session the agent is not in yet), then keep the source alive.
                     let polled: Result<PollBatch, NetworkError>
+                    let started = ContinuousClock.now
                     do throws(NetworkError) {
                         polled = .success(try await messenger.poll(source.target, after: cursor))
                     } catch {
                         polled = .failure(error)
                     }
+                    let elapsed = ContinuousClock.now - started
+                    let seconds =
+                        Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                     var maintenance: SessionExpiry?
                     var maintenanceError: NetworkError?
                     if case .success = polled {
@@ -147,16 +154,17 @@ public final class Engine: @unchecked Sendable {
                             maintenanceError = error
                         }
                     }
-                    return (index, polled, maintenance, maintenanceError)
+                    return (index, polled, maintenance, maintenanceError, seconds)
                 }
             }
-            var collected: [(Int, Result<PollBatch, NetworkError>, SessionExpiry?, NetworkError?)] = []
+            var collected: [(Int, Result<PollBatch, NetworkError>, SessionExpiry?, NetworkError?, Double)] = []
             for await result in group { collected.append(result) }
             return collected.sorted { $0.0 < $1.0 }
         }
-        for (index, result, maintenance, maintenanceError) in results {
+        for (index, result, maintenance, maintenanceError, seconds) in results {
             let source = due[index]
             report.sourcesPolled += 1
+            report.pollSeconds.append(seconds)
             try journal.recordSchedule(
                 source.jobKey, nextDue: EngineConfiguration.nextDue(source.source.timing, after: current),
                 lastFired: current)

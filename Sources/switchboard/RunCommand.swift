@@ -19,9 +19,16 @@ extension Switchboard {
         @Option(help: "The workspace directory.", completion: .directory) var workspace = "."
         @Option(help: JournalOptions.journalHelp, completion: .file()) var journal: String?
         @Option(help: "The longest sleep between ticks, in seconds.") var maxSleep = 60
+        @Option(
+            help: ArgumentHelp(
+                "Serve Prometheus metrics at http://ADDRESS/metrics (e.g. 127.0.0.1:9464).", valueName: "host:port"))
+        var metrics: String?
 
         func validate() throws {
             guard maxSleep >= 1 else { throw ValidationError("--max-sleep must be at least 1") }
+            if let metrics, MetricsServer.parse(metrics) == nil {
+                throw ValidationError("--metrics takes HOST:PORT, like 127.0.0.1:9464")
+            }
         }
 
         func run() async throws {
@@ -29,12 +36,22 @@ extension Switchboard {
             TerminationSignals.install { stop.set() }
             var (engine, heartbeat) = try EngineLoader.engineWithHeartbeat(workspace: workspace, journal: journal)
             var signature = Self.signature(of: workspace)
+            let registry = MetricsRegistry()
+            var server: MetricsServer?
+            if let metrics, let (host, port) = MetricsServer.parse(metrics) {
+                let journal = engine.journal
+                server = try await MetricsServer.start(host: host, port: port) {
+                    registry.render(journal: try? journal.metrics())
+                }
+                log("metrics on http://\(host):\(server?.port ?? port)/metrics")
+            }
             log(
                 "running \(engine.configuration.sources.count) sources, \(engine.configuration.workspace.schedules.count) schedules"
             )
             while !stop.isSet {
                 do {
                     let report = try await engine.tick()
+                    registry.record(report)
                     if report.leaseHeld {
                         log("another tick holds the lease; waiting")
                     } else if !report.nothingDue {
@@ -69,6 +86,7 @@ extension Switchboard {
                     }
                 }
             }
+            await server?.stop()
             log("stopped")
         }
 

@@ -24,6 +24,11 @@ extension Switchboard {
                 """)
 
         @OptionGroup var journal: JournalOptions
+        @Option(
+            help: ArgumentHelp(
+                "Also write Prometheus metrics to this file (atomically), for node_exporter's textfile collector.",
+                valueName: "path"), completion: .file())
+        var metricsFile: String?
 
         func run() async throws {
             let (engine, heartbeat) = try EngineLoader.engineWithHeartbeat(
@@ -37,6 +42,7 @@ extension Switchboard {
                 throw Failure.journal(error)
             }
             if journal.json { try JSONOutput.print(report) }
+            if let metricsFile { Switchboard.writeMetrics(report, engine: engine, to: metricsFile) }
             let code: Int32 =
                 report.leaseHeld ? 3 : !report.failures.isEmpty ? ExitStatus.findings : report.nothingDue ? 4 : 0
             await heartbeat?.finish(
@@ -52,6 +58,23 @@ extension Switchboard {
         }
     }
 
+    /// The tick's counters and the journal's totals, written to a temporary file renamed over `path`.
+    static func writeMetrics(_ report: TickReport, engine: Engine, to path: String) {
+        let registry = MetricsRegistry()
+        registry.record(report)
+        let text = registry.render(journal: try? engine.journal.metrics())
+        let temporary = path + ".\(getpid()).tmp"
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
+            guard rename(temporary, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            Console.error("metrics: cannot write \(path): \(error.localizedDescription)\n")
+        }
+    }
+}
+
+extension Switchboard {
     struct Resolve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "An operator clears a blocked intent or a paused source.",
