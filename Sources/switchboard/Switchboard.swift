@@ -25,6 +25,7 @@ struct Switchboard: AsyncParsableCommand {
             Sandbox.self,
             NexusCommand.self,
             TransmissionBotCommand.self,
+            Doctor.self,
         ]
     )
 
