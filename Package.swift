@@ -76,6 +76,7 @@ let package = Package(
             name: "Engine",
             dependencies: [
                 "Workflow", "Journal", "Transport", "Nexus", "Masumi", "TransmissionBot", "Secrets", "CSodium",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictness),
         // What GRDB does not expose: sqlite3_db_config is variadic, so it needs C.

@@ -1,5 +1,6 @@
 internal import Foundation
 internal import Journal
+internal import Logging
 internal import Secrets
 internal import Transport
 internal import Workflow
@@ -101,6 +102,7 @@ extension Engine {
     func escalate(subject: String, code: String?, text: String, channel: String?, report: inout TickReport) async {
         let text = Redactor.shared.redact(text)
         report.escalations += 1
+        log.notice("escalation: \(text)", metadata: ["subject": "\(subject)"])
         guard let record = try? journal.recordEscalation(subject: subject, code: code, message: text, now: now()) else {
             return
         }
@@ -152,6 +154,11 @@ extension Engine {
                 do {
                     try await effect()
                     _ = try? journal.recordOutcome(.sent, forIntent: key, now: now())
+                    log.debug(
+                        "sent to \(target)",
+                        metadata: [
+                            "intent": "\(key)", "run": "\(runID.map(String.init) ?? "-")", "step": "\(stepID ?? "-")",
+                        ])
                     report.sent += 1
                     observer?(record)
                     return .completed
@@ -162,6 +169,11 @@ extension Engine {
                         : .failed(code: error.code, message: error.message)
                     let settled = try? journal.recordOutcome(outcome, forIntent: key, now: now())
                     report.failures.append("\(target): \(error)")
+                    log.debug(
+                        "\(target) failed (strike \(settled?.strikes ?? 0) of \(maxStrikes)): \(error)",
+                        metadata: [
+                            "intent": "\(key)", "run": "\(runID.map(String.init) ?? "-")", "step": "\(stepID ?? "-")",
+                        ])
                     if settled?.status == .blocked {
                         if !Self.deliveringEscalation {
                             await escalate(

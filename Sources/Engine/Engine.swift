@@ -1,5 +1,6 @@
 public import Foundation
 public import Journal
+internal import Logging
 internal import Transport
 public import Workflow
 
@@ -59,6 +60,14 @@ public final class Engine: @unchecked Sendable {
     public var secretValues: [String: String] { secrets }
     /// `secrets` and `env`, the contexts every expression may read, built once.
     let configurationContexts: [String: Value]
+    /// Where the engine says what it does (swift-log; the command line picks the format and level). Metadata
+    /// keys: `workflow`, `run`, `step`, `intent`, `source`.
+    static let logger = Logger(label: "switchboard.engine")
+    var log: Logger {
+        var logger = Self.logger
+        logger[metadataKey: "workflow"] = "\(configuration.workflowName)"
+        return logger
+    }
     /// Set while an escalation is being delivered: its failure must not escalate again.
     @TaskLocal static var deliveringEscalation = false
 
@@ -187,6 +196,9 @@ public final class Engine: @unchecked Sendable {
                 let recorded = try journal.recordPoll(
                     source: source.checkpointKey, messages: messages, cursor: batch.cursor)
                 report.messagesReceived += recorded.new.count
+                log.debug(
+                    "polled: \(batch.messages.count) messages, \(recorded.new.count) new",
+                    metadata: ["source": "\(source.target)"])
                 // Only a poll that brought messages is acknowledged: an empty one, or one that only moved past
                 // our own messages (whose read state moves on send), has nothing to tell the network; for masumi
                 // each acknowledgement is a CLI call per thread. A failed acknowledgement comes round again,
@@ -196,6 +208,7 @@ public final class Engine: @unchecked Sendable {
                 }
             case .failure(let error):
                 report.failures.append("poll \(source.target): \(error)")
+                log.debug("poll failed: \(error)", metadata: ["source": "\(source.target)"])
                 let maxStrikes = configuration.escalation?.after?.value ?? 2
                 let before = try journal.checkpoint(source: source.checkpointKey)?.isPaused ?? false
                 let checkpoint = try journal.recordPollFailure(
@@ -379,6 +392,8 @@ public final class Engine: @unchecked Sendable {
         // a blocked one waits for an operator.
         let handled = outcome == .failed(retryable: true) ? [] : rows
         try journal.finishRun(run.id, status: outcome.runStatus, steps: steps, handled: handled, now: now())
+        log.debug(
+            "run \(outcome.runStatus.rawValue)", metadata: ["run": "\(run.id)", "handler": "\(run.handler ?? "-")"])
     }
 
     static func forwardText(_ message: InboundMessage, note: String?) -> String {

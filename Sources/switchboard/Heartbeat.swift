@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Logging
 import Transport
 import Workflow
 
@@ -19,7 +20,7 @@ struct Heartbeat {
             "env": .object(ProcessInfo.processInfo.environment.mapValues { .string($0) }),
         ]
         guard let url = try? ExpressionEvaluator(contexts: contexts).render(template.value), !url.isEmpty else {
-            Console.error("heartbeat: cannot render the URL; no pings\n")
+            Log.cli.warning("heartbeat: cannot render the URL; no pings")
             return nil
         }
         self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
@@ -45,10 +46,10 @@ struct Heartbeat {
         do {
             let response = try await http.send(request)
             if !(200..<300).contains(response.status) {
-                Console.error("heartbeat: \(originOnly(address)) answered HTTP \(response.status)\n")
+                Log.cli.warning("heartbeat: \(originOnly(address)) answered HTTP \(response.status)")
             }
         } catch {
-            Console.error("heartbeat: \(error)\n")
+            Log.cli.warning("heartbeat: \(error)")
         }
     }
 

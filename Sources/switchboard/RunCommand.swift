@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Journal
+import Logging
 import Workflow
 
 extension Switchboard {
@@ -23,6 +24,7 @@ extension Switchboard {
             help: ArgumentHelp(
                 "Serve Prometheus metrics at http://ADDRESS/metrics (e.g. 127.0.0.1:9464).", valueName: "host:port"))
         var metrics: String?
+        @OptionGroup var logs: LogOptions
 
         func validate() throws {
             guard maxSleep >= 1 else { throw ValidationError("--max-sleep must be at least 1") }
@@ -32,6 +34,7 @@ extension Switchboard {
         }
 
         func run() async throws {
+            logs.bootstrap()
             let stop = LockedFlag()
             TerminationSignals.install { stop.set() }
             var (engine, heartbeat) = try EngineLoader.engineWithHeartbeat(workspace: workspace, journal: journal)
@@ -56,7 +59,7 @@ extension Switchboard {
                         log("another tick holds the lease; waiting")
                     } else if !report.nothingDue {
                         log("tick: \(report.summary)")
-                        for failure in report.failures { log("  \(failure)") }
+                        for failure in report.failures { Log.cli.warning("  \(failure)") }
                     }
                     // One ping per cycle: the daemon is alive, and says whether this cycle went well.
                     await heartbeat?.finish(
@@ -91,7 +94,7 @@ extension Switchboard {
         }
 
         func log(_ line: String) {
-            Console.error((line + "\n"))
+            Log.cli.info("\(line)")
         }
 
         /// Until the next due job or wait deadline, within 1 s and `maximum`.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Journal
+import Logging
 import Masumi
 import Nexus
 import TransmissionBot
@@ -29,8 +30,10 @@ extension Switchboard {
                 "Also write Prometheus metrics to this file (atomically), for node_exporter's textfile collector.",
                 valueName: "path"), completion: .file())
         var metricsFile: String?
+        @OptionGroup var logs: LogOptions
 
         func run() async throws {
+            logs.bootstrap()
             let (engine, heartbeat) = try EngineLoader.engineWithHeartbeat(
                 workspace: journal.workspace, journal: journal.journal)
             await heartbeat?.start()
@@ -49,11 +52,11 @@ extension Switchboard {
                 exitCode: code,
                 summary: ([report.summary] + report.failures).joined(separator: "\n"))
             if report.leaseHeld {
-                Console.error("tick: another tick holds the lease; skipped\n")
+                Log.cli.notice("tick: another tick holds the lease; skipped")
                 throw ExitCode(3)
             }
-            Console.error("tick: \(report.summary)\n")
-            for failure in report.failures { Console.error("  \(failure)\n") }
+            Log.cli.info("tick: \(report.summary)")
+            for failure in report.failures { Log.cli.warning("  \(failure)") }
             if code != 0 { throw ExitCode(code) }
         }
     }
@@ -69,7 +72,7 @@ extension Switchboard {
             guard rename(temporary, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
-            Console.error("metrics: cannot write \(path): \(error.localizedDescription)\n")
+            Log.cli.warning("metrics: cannot write \(path): \(error.localizedDescription)")
         }
     }
 }
