@@ -139,6 +139,9 @@ let package = Package(
         .testTarget(
             name: "TBX1Tests", dependencies: ["TBX1", "CSodium"], resources: [.copy("Resources/tbx1_vectors.json")],
             swiftSettings: strictness),
+        .testTarget(
+            name: "TransmissionBotSandboxTests", dependencies: ["Sandbox", "Transport", "CSodium", "TBX1"],
+            swiftSettings: strictness),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CSodium", "CCurl"], swiftSettings: strictness),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"], swiftSettings: strictness),
     ],
