@@ -49,6 +49,7 @@ let package = Package(
             name: "Sandbox",
             dependencies: [
                 "Workflow",
+                "CSodium",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -149,6 +150,9 @@ let package = Package(
             swiftSettings: strictness),
         .testTarget(
             name: "TBX1Tests", dependencies: ["TBX1", "CSodium"], resources: [.copy("Resources/tbx1_vectors.json")],
+            swiftSettings: strictness),
+        .testTarget(
+            name: "TransmissionBotSandboxTests", dependencies: ["Sandbox", "Transport", "CSodium", "TBX1"],
             swiftSettings: strictness),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CSodium", "CCurl"], swiftSettings: strictness),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"], swiftSettings: strictness),

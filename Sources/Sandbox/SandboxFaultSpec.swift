@@ -6,17 +6,34 @@ internal import Foundation
 ///   METHOD if given. EFFECT is `status:CODE`, `proxy:CODE` (an HTML page), `rate-limit:SECONDS`,
 ///   `latency:SECONDS`, `drop` (the connection closes mid-body), `malformed` (JSON that is not) or
 ///   `oversized:BYTES`.
+/// - `transmissionbot:[METHOD ]PATH=EFFECT[*N]`: the same, on the TransmissionBot listener, in its error envelope.
 /// - `masumi:COMMAND=EFFECT[*N]`: the next N calls of a CLI command (`thread reply`). EFFECT is
 ///   `error:CODE[:EXIT]` (exit 1 unless given), `stored-timeout[:CODE]` (the write is stored, then
 ///   `SPACETIMEDB_MESSAGE_TIMEOUT` or CODE with exit 2), `garbage`, `truncated` or `latency:SECONDS`.
 public enum SandboxFaultSpec: Sendable {
     case nexus(SandboxFault, method: String?, pathPrefix: String?, times: Int)
+    case transmissionBot(SandboxFault, method: String?, pathPrefix: String?, times: Int)
     case masumi(MasumiSandbox.Fault.Effect, command: String, times: Int)
 
+    /// The sandbox a fault is for, as the spec names it.
+    public enum Network: String, Sendable {
+        case nexus
+        case transmissionBot = "transmissionbot"
+        case masumi
+    }
+
+    public var network: Network {
+        switch self {
+        case .nexus: .nexus
+        case .transmissionBot: .transmissionBot
+        case .masumi: .masumi
+        }
+    }
+
     public static let help = """
-        nexus:[METHOD ]PATH=EFFECT[*N], EFFECT one of status:CODE, proxy:CODE, rate-limit:SECONDS, \
-        latency:SECONDS, drop, malformed, oversized:BYTES (PATH a prefix such as /v1/sessions, or *); \
-        masumi:COMMAND=EFFECT[*N], EFFECT one of error:CODE[:EXIT], stored-timeout[:CODE], garbage, truncated, \
+        nexus:[METHOD ]PATH=EFFECT[*N] or transmissionbot:[METHOD ]PATH=EFFECT[*N], EFFECT one of status:CODE, \
+        proxy:CODE, rate-limit:SECONDS, latency:SECONDS, drop, malformed, oversized:BYTES (PATH a prefix such as \
+        /v1/sessions, or *); masumi:COMMAND=EFFECT[*N], EFFECT one of error:CODE[:EXIT], stored-timeout[:CODE], garbage, truncated, \
         latency:SECONDS
         """
 
@@ -49,12 +66,12 @@ public enum SandboxFaultSpec: Sendable {
             guard parts.count == 1 else { throw fail("'\(parts[0])' takes no value") }
         }
         guard !what.isEmpty else { throw fail("nothing to match before '='") }
-        switch network {
-        case "nexus":
+        switch Network(rawValue: String(network)) {
+        case .nexus, .transmissionBot:
             let words = what.split(separator: " ", maxSplits: 1).map(String.init)
             let method = words.count == 2 ? words[0].uppercased() : nil
             let path = words.last ?? "*"
-            guard path == "*" || path.hasPrefix("/") else { throw fail("a Nexus PATH starts with / (or is *)") }
+            guard path == "*" || path.hasPrefix("/") else { throw fail("a PATH starts with / (or is *)") }
             let fault: SandboxFault
             switch parts[0] {
             case "status":
@@ -74,12 +91,15 @@ public enum SandboxFaultSpec: Sendable {
             case "oversized":
                 fault = .oversized(bytes: Int(try number(1)))
             default:
-                throw fail("unknown Nexus effect '\(parts[0])'")
+                throw fail("unknown \(network) effect '\(parts[0])'")
             }
             if case .status(let code) = fault, !(400...599).contains(code) { throw fail("status is 400 to 599") }
             if case .proxyPage(let code) = fault, !(400...599).contains(code) { throw fail("proxy is 400 to 599") }
-            return .nexus(fault, method: method, pathPrefix: path == "*" ? nil : path, times: times)
-        case "masumi":
+            let prefix = path == "*" ? nil : path
+            return network == "nexus"
+                ? .nexus(fault, method: method, pathPrefix: prefix, times: times)
+                : .transmissionBot(fault, method: method, pathPrefix: prefix, times: times)
+        case .masumi:
             let effect: MasumiSandbox.Fault.Effect
             switch parts[0] {
             case "error":
@@ -103,16 +123,20 @@ public enum SandboxFaultSpec: Sendable {
                 throw fail("unknown masumi effect '\(parts[0])'")
             }
             return .masumi(effect, command: what, times: times)
-        default:
-            throw fail("the network is nexus or masumi")
+        case nil:
+            throw fail("the network is nexus, transmissionbot or masumi")
         }
     }
 
-    /// Queues the fault on the sandbox it is for.
-    public func apply(nexus faults: FaultPlan, masumi: MasumiSandbox?) {
+    /// Queues the fault on the sandbox it is for; a fault for a sandbox not given is dropped.
+    public func apply(
+        nexus: FaultPlan? = nil, transmissionBot: FaultPlan? = nil, masumi: MasumiSandbox? = nil
+    ) {
         switch self {
         case .nexus(let fault, let method, let prefix, let times):
-            faults.inject(fault, pathPrefix: prefix, method: method, times: times)
+            nexus?.inject(fault, pathPrefix: prefix, method: method, times: times)
+        case .transmissionBot(let fault, let method, let prefix, let times):
+            transmissionBot?.inject(fault, pathPrefix: prefix, method: method, times: times)
         case .masumi(let effect, let command, let times):
             for _ in 0..<times { masumi?.inject(.init(command: command, effect: effect)) }
         }

@@ -10,7 +10,7 @@ import Transport
         return (process, errors, try #require(urls["nexus"]))
     }
 
-    /// `switchboard sandbox --json` and the line it prints first: `{"nexus": URL, "masumi": PATH}`.
+    /// `switchboard sandbox --json` and the line it prints first: `{"nexus": URL, "masumi": PATH, "transmissionbot": URL}`.
     static func startSandboxServers(
         _ arguments: [String] = []
     ) throws -> (process: Process, errors: Pipe, urls: [String: String]) {
@@ -70,6 +70,7 @@ import Transport
         #expect(refused.stderr.contains("unknown masumi effect 'explode'"))
         let (sandbox, _, urls) = try Self.startSandboxServers([
             "--fault", "masumi:thread list=error:SPACETIMEDB_TIMEOUT:2*2", "--fault", "nexus:GET /health=status:503",
+            "--fault", "transmissionbot:GET /health=status:503",
         ])
         defer { if sandbox.isRunning { sandbox.terminate() } }
         let cli = URL(fileURLWithPath: try #require(urls["masumi"]))
@@ -100,8 +101,14 @@ import Transport
         #expect(health.stderr.contains("internal_error"))
         #expect(try Binary.run(["nexus", "health", "--server", server]).status == 0)
 
-        // While it runs: all lines or none.
+        // The TransmissionBot listener is a server of its own, with its own faults.
         let http = HTTPClient(connections: 1)
+        let transmissionBot = try #require(urls["transmissionbot"])
+        #expect(transmissionBot != server)
+        #expect(try await http.send(HTTPRequest(.get, transmissionBot + "/health")).status == 503)
+        #expect(try await http.send(HTTPRequest(.get, transmissionBot + "/health")).status == 200)
+
+        // While it runs: all lines or none.
         func post(_ body: String) async throws -> Int {
             try await http.send(HTTPRequest(.post, server + "/sandbox/faults", body: Data(body.utf8))).status
         }
