@@ -133,7 +133,7 @@ let package = Package(
             name: "SwitchboardCLITests",
             dependencies: [
                 "switchboard", "journal-harness", "Engine", "Journal", "Masumi", "Nexus", "Sandbox", "Transport",
-                "Workflow",
+                "Workflow", "TransmissionBot", "TBX1",
             ],
             exclude: ["Snapshots"],
             swiftSettings: strictness

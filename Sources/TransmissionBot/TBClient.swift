@@ -17,7 +17,7 @@ public final class TBClient: @unchecked Sendable {
     public static let network = "transmissionbot"
     public let server: String
     let http: HTTPClient
-    let file: TBStateFile
+    public let file: TBStateFile
     let now: @Sendable () -> Date
     let insecure: Bool
     private let lock = NSLock()
