@@ -13,13 +13,18 @@ public import Workflow
 /// - `tb:agent/ID-or-handle` encrypts (a first message fetches the peer's bundle: PQXDH), saves the ratchet,
 ///   then sends.
 /// - Maintenance tops the server's prekey pools up when fewer than the threshold (5) remain.
+/// - Contact requests from `accept-contacts-from` (handles or agent ids) are accepted as they come; any other
+///   arrives with the inbox as an unverified message from its sender, id `contact-request:ID`, its text the
+///   request's and `json.contact_request` its fields, for the rules to notify someone (nothing answers it).
 public struct TransmissionBotMessenger: Messenger {
     public let account: String
     let client: TBClient
+    let acceptContactsFrom: Set<String>
 
-    public init(account: String, client: TBClient) {
+    public init(account: String, client: TBClient, acceptContactsFrom: [String] = []) {
         self.account = account
         self.client = client
+        self.acceptContactsFrom = Set(acceptContactsFrom.map { $0.lowercased() })
     }
 
     public func poll(_ source: Target, after cursor: String?) async throws(NetworkError) -> PollBatch {
@@ -29,10 +34,28 @@ public struct TransmissionBotMessenger: Messenger {
                 isTransient: false)
         }
         let received = try await client.receive()
-        let messages = received.map {
+        var messages = received.map {
             InboundMessage(
                 id: $0.messageID, conversation: "\(account):agent/\($0.sender)", sender: $0.sender, text: $0.text,
                 cursor: nil, verified: $0.decrypted)
+        }
+        for request in try await client.contacts(state: "pending_incoming") {
+            guard let id = request.request_id else { continue }
+            let names = [request.other_agent_id, request.other_handle].compactMap { $0?.lowercased() }
+            if names.contains(where: acceptContactsFrom.contains) {
+                _ = try await client.respond(toRequest: id, action: "accept")
+                continue
+            }
+            var fields: [String: Value] = [
+                "request_id": .string(id), "from": .string(request.other_agent_id),
+                "message": .string(request.message ?? ""),
+            ]
+            if let handle = request.other_handle { fields["from_handle"] = .string(handle) }
+            messages.append(
+                InboundMessage(
+                    id: "contact-request:\(id)", conversation: "\(account):agent/\(request.other_agent_id)",
+                    sender: request.other_agent_id, text: request.message ?? "",
+                    json: .object(["contact_request": .object(fields)]), cursor: nil, verified: false))
         }
         let ids = received.map { Value.string($0.messageID) }
         return PollBatch(messages: messages, cursor: ids.isEmpty ? cursor : JSONText.encode(.array(ids)))

@@ -189,7 +189,8 @@ enum EngineLoader {
             guard case .transmissionBot(let settings) = account.settings, settings.driver == .native else { continue }
             messengers[account.name] = TransmissionBotMessenger(
                 account: account.name,
-                client: try transmissionBot(settings, account: account.name, workspace: workspace, secrets: secrets))
+                client: try transmissionBot(settings, account: account.name, workspace: workspace, secrets: secrets),
+                acceptContactsFrom: settings.acceptContactsFrom.map(\.value))
         }
         return Engine(configuration: configuration, journal: store, messengers: messengers, secrets: secrets)
     }

@@ -1,8 +1,10 @@
+import Engine
 import Foundation
 import TBX1
 import Testing
 import TransmissionBot
 import Transport
+import Workflow
 
 /// The native TransmissionBot client against `switchboard sandbox`'s TransmissionBot server, and the engine
 /// across all three networks.
@@ -261,5 +263,36 @@ import Transport
         let escalations = try String(
             contentsOf: workspace.appendingPathComponent("escalations.log"), encoding: .utf8)
         #expect(escalations.contains("deployer did not acknowledge deploy v43"))
+    }
+
+    /// Contact requests: accepted at once from `accept-contacts-from`, surfaced to the rules from anyone else.
+    @Test func contactRequestsAreAcceptedFromTheAllowlistAndSurfacedOtherwise() async throws {
+        let sandbox = try Self.sandbox()
+        defer { sandbox.stop() }
+        let runner = try await Self.agent("runner-\(Int.random(in: 1000...9999))", server: sandbox.transmissionBot)
+        let friend = try await Self.agent("friend-\(Int.random(in: 1000...9999))", server: sandbox.transmissionBot)
+        let stranger = try await Self.agent("stranger-\(Int.random(in: 1000...9999))", server: sandbox.transmissionBot)
+        let runnerID = try #require(runner.state.agentID)
+        _ = try await friend.requestContact(runnerID, message: "let's work together")
+        _ = try await stranger.requestContact(runnerID, message: "buy my tokens")
+        let messenger = TransmissionBotMessenger(
+            account: "tb", client: runner, acceptContactsFrom: [try #require(friend.state.handle).uppercased()])
+        let batch = try await messenger.poll(Target(account: "tb", kind: .inbox, id: nil), after: nil)
+        // The friend is a contact now and can message the runner; the stranger's request is a message.
+        #expect(try await runner.contacts(state: "connected").map(\.other_agent_id) == [friend.state.agentID])
+        let request = try #require(batch.messages.first)
+        #expect(batch.messages.count == 1)
+        #expect(request.id.hasPrefix("contact-request:"))
+        #expect(request.conversation == "tb:agent/\(try #require(stranger.state.agentID))")
+        #expect(request.text == "buy my tokens")
+        #expect(request.verified == false)
+        guard case .object(let fields)? = request.json, case .object(let details)? = fields["contact_request"] else {
+            Issue.record("no contact_request in \(String(describing: request.json))")
+            return
+        }
+        #expect(details["from_handle"] == .string(try #require(stranger.state.handle)))
+        try await friend.send(text: "hello runner", to: runnerID)
+        let next = try await messenger.poll(Target(account: "tb", kind: .inbox, id: nil), after: batch.cursor)
+        #expect(next.messages.map(\.text).contains("hello runner"))
     }
 }

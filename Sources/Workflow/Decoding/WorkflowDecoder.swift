@@ -60,7 +60,9 @@ struct WorkflowDecoder {
 
     static let accountKeys: [Network: [String]] = [
         .nexus: ["protocol", "server", "agent-id", "ttl", "insecure"],
-        .transmissionbot: ["protocol", "state", "server", "driver", "executable", "passphrase", "insecure"],
+        .transmissionbot: [
+            "protocol", "state", "server", "driver", "executable", "passphrase", "insecure", "accept-contacts-from",
+        ],
         .masumi: ["protocol", "profile", "agent", "executable", "timeout"],
     ]
 
@@ -145,10 +147,11 @@ struct WorkflowDecoder {
             return nil
         }
         guard let state = reader.string(stateNode, "state") else { return nil }
+        let acceptFrom = fields["accept-contacts-from"].map { reader.strings($0, "accept-contacts-from") } ?? []
         return .transmissionBot(
             Account.TransmissionBot(
                 state: state, server: server, driver: driver, executable: executable, passphrase: passphrase,
-                insecure: insecure))
+                insecure: insecure, acceptContactsFrom: acceptFrom))
     }
 
     mutating func decodeMasumi(_ fields: NodeReader.Fields, _ what: String) -> Account.Settings? {

@@ -30,6 +30,9 @@ public struct Account: Sendable {
         public var executable: Located<String>?
         public var passphrase: Located<Template>?
         public var insecure: Bool
+        /// Handles or agent ids whose contact requests are accepted without asking anyone; other requests
+        /// arrive as messages for the rules.
+        public var acceptContactsFrom: [Located<String>] = []
     }
 
     /// masumi-agent-messenger through its CLI (protocols/masumi.md).

@@ -139,6 +139,7 @@ public enum WorkflowSchema {
                             "state": string, "server": string, "driver": ["enum": ["native", "cli"]],
                             "executable": string,
                             "passphrase": string, "insecure": boolean,
+                            "accept-contacts-from": ["oneOf": [string, ["type": "array", "items": string]]],
                         ]),
                     account(
                         .masumi, required: ["agent"],
