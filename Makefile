@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN = .build/debug/switchboard
 
-.PHONY: run test build release lint bench bench-journal bench-nexus bench-engine bench-masumi deps clean
+.PHONY: run test build release lint bench bench-journal bench-nexus bench-engine bench-masumi bench-transmissionbot deps clean
 
 ## run: build switchboard and run its main job on the embedded default: the examples checked, then a
 ## conversation through the sandbox servers
@@ -49,6 +49,10 @@ bench-engine: deps
 ## bench-masumi: one CLI call through MasumiClient against the bare call, and a 60-thread unread sweep
 bench-masumi: deps
 	scripts/bench-masumi
+
+## bench-transmissionbot: TBX-1 encrypt+send and receive+decrypt per second, and PQXDH's first-message cost
+bench-transmissionbot: deps
+	scripts/bench-transmissionbot
 
 deps:
 	@scripts/bootstrap

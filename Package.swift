@@ -103,6 +103,10 @@ let package = Package(
         .executableTarget(
             name: "masumi-bench", dependencies: ["Engine", "Masumi", "Sandbox", "Transport", "Workflow"],
             path: "Benchmarks/masumi-bench", swiftSettings: strictness),
+        // TBX-1 through the sandbox TransmissionBot server, for scripts/bench-transmissionbot.
+        .executableTarget(
+            name: "tb-bench", dependencies: ["Sandbox", "TransmissionBot", "Transport"], path: "Benchmarks/tb-bench",
+            swiftSettings: strictness),
         // Polls many sessions through NexusClient, for scripts/bench-nexus.
         .executableTarget(
             name: "nexus-bench", dependencies: ["Nexus", "Transport"], path: "Benchmarks/nexus-bench",

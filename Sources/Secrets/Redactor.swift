@@ -17,16 +17,28 @@ public final class Redactor: @unchecked Sendable {
 
     public init() {}
 
+    /// Values already registered, so registering again (every save of a state file) costs a set lookup.
+    private var registered: Set<String> = []
+
     /// Remembers a value to mask from now on.
-    public func register(_ value: String) {
-        guard value.count >= Self.minimumLength else { return }
-        var forms: Set<String> = [value]
-        forms.insert(Self.jsonEscaped(value, slashes: true))
-        forms.insert(Self.jsonEscaped(value, slashes: false))
-        if let encoded = value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) { forms.insert(encoded) }
+    public func register(_ value: String) { register(contentsOf: [value]) }
+
+    /// Remembers values to mask from now on; the needles are re-sorted once, and only when something is new.
+    public func register(contentsOf values: some Sequence<String>) {
         lock.withLock {
-            for form in forms where !needles.contains(form) { needles.append(form) }
-            needles.sort { $0.utf8.count > $1.utf8.count }
+            var added = false
+            for value in values where value.count >= Self.minimumLength && !registered.contains(value) {
+                registered.insert(value)
+                var forms: Set<String> = [value]
+                forms.insert(Self.jsonEscaped(value, slashes: true))
+                forms.insert(Self.jsonEscaped(value, slashes: false))
+                if let encoded = value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) {
+                    forms.insert(encoded)
+                }
+                needles += forms
+                added = true
+            }
+            if added { needles = Array(Set(needles)).sorted { $0.utf8.count > $1.utf8.count } }
         }
     }
 

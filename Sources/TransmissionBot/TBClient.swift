@@ -226,6 +226,7 @@ public final class TBClient: @unchecked Sendable {
         if let failure {
             throw NetworkError(network: Self.network, code: "key_generation", message: "\(failure)", isTransient: false)
         }
+        Redactor.shared.register(contentsOf: state.credentials)
         return try await call(.post, "/v1/keys/prekeys", body: .object(body))
     }
 

@@ -122,31 +122,47 @@ extension TBState {
         unknown = root.filter { !Self.known.contains($0.key) }
     }
 
-    /// The file's JSON: the documented keys as the CLI writes them, ours, then the ones we did not know.
+    /// The file's JSON: the documented keys as the CLI writes them, ours, then the ones we did not know; one
+    /// encoder pass (a state with a hundred PQ prekeys is a few hundred KiB, written before every send).
     public func json() throws(TBStateError) -> Data {
-        var root = unknown
-        func put<T: Encodable>(_ key: String, _ value: T?) throws(TBStateError) {
-            guard let value else { return }
-            do {
-                let data = try JSONEncoder().encode(value)
-                root[key] = try JSONText.decode(String(decoding: data, as: UTF8.self))
-            } catch {
-                throw TBStateError("cannot encode '\(key)' of the state: \(error)")
-            }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        do {
+            return try encoder.encode(Document(state: self)) + Data("\n".utf8)
+        } catch {
+            throw TBStateError("cannot encode the state: \(error)")
         }
-        try put("agent_id", agentID)
-        try put("handle", handle)
-        try put("access_token", accessToken)
-        try put("refresh_token", refreshToken)
-        try put("token_expires_at", tokenExpiresAt)
-        try put("identity", identity)
-        try put("prekeys", prekeys)
-        try put("server_url", serverURL)
-        root["format"] = .string("tbx1")
-        if !sessions.isEmpty { try put("sessions", sessions) }
-        if !pendingAcks.isEmpty { try put("pending_acks", pendingAcks) }
-        try put("settings", settings)
-        return Data((JSONText.encodePretty(.object(root)) + "\n").utf8)
+    }
+
+    private struct Document: Encodable {
+        let state: TBState
+
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(_ string: String) { stringValue = string }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            for (key, value) in state.unknown where !TBState.known.contains(key) {
+                try container.encode(value, forKey: Key(key))
+            }
+            try container.encodeIfPresent(state.agentID, forKey: Key("agent_id"))
+            try container.encodeIfPresent(state.handle, forKey: Key("handle"))
+            try container.encodeIfPresent(state.accessToken, forKey: Key("access_token"))
+            try container.encodeIfPresent(state.refreshToken, forKey: Key("refresh_token"))
+            try container.encodeIfPresent(state.tokenExpiresAt, forKey: Key("token_expires_at"))
+            try container.encodeIfPresent(state.identity, forKey: Key("identity"))
+            try container.encodeIfPresent(state.prekeys, forKey: Key("prekeys"))
+            try container.encodeIfPresent(state.serverURL, forKey: Key("server_url"))
+            try container.encode("tbx1", forKey: Key("format"))
+            if !state.sessions.isEmpty { try container.encode(state.sessions, forKey: Key("sessions")) }
+            if !state.pendingAcks.isEmpty { try container.encode(state.pendingAcks, forKey: Key("pending_acks")) }
+            try container.encode(state.settings, forKey: Key("settings"))
+        }
     }
 }
 
@@ -190,13 +206,15 @@ public struct TBStateFile: Sendable {
             return nil
         }
         let state = try TBState(json: data, file: path)
-        for credential in state.credentials { Redactor.shared.register(credential) }
+        Redactor.shared.register(contentsOf: state.credentials)
         return state
     }
 
     /// Writes the state atomically; the directory is created with mode 0700 if missing.
+    /// Only the tokens are registered with the redactor here (they rotate); the keys were registered when they
+    /// were read or made (``TBClient`` registers new prekeys).
     public func save(_ state: TBState) throws(TBStateError) {
-        for credential in state.credentials { Redactor.shared.register(credential) }
+        Redactor.shared.register(contentsOf: [state.accessToken, state.refreshToken].compactMap { $0 })
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
             do {
