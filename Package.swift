@@ -57,10 +57,15 @@ let package = Package(
             ],
             swiftSettings: strictness
         ),
+        // Networks' command-line tools as child processes: explicit argv, clean environment, timeout.
+        .target(
+            name: "ChildProcess",
+            dependencies: ["Transport", .product(name: "Subprocess", package: "swift-subprocess")],
+            swiftSettings: strictness),
         // masumi-agent-messenger through its official CLI (protocols/masumi.md), one child process per call.
         .target(
             name: "Masumi",
-            dependencies: ["Transport", "Workflow", .product(name: "Subprocess", package: "swift-subprocess")],
+            dependencies: ["Transport", "Workflow", "ChildProcess"],
             swiftSettings: strictness),
         // The TBX-1 envelope (protocols/transmissionbot.md §7.4): PQXDH, Double Ratchet, sealed sender. libsodium
         // for the curve, hash and AEAD work; swift-crypto only for ML-KEM-768. No networking.

@@ -1,13 +1,7 @@
+internal import ChildProcess
 public import Foundation
-internal import Subprocess
 public import Transport
 public import Workflow
-
-#if canImport(System)
-    internal import System
-#else
-    internal import SystemPackage
-#endif
 
 /// Runs `masumi-agent-messenger … --json --profile P` (masumi.md §2) and reads its envelope.
 ///
@@ -114,67 +108,10 @@ public struct MasumiCLI: Sendable {
     }
 
     private func spawn(_ argv: [String]) async throws(NetworkError) -> (Int32, String, String) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "switchboard-masumi-\(UUID().uuidString)")
-        do {
-            try FileManager.default.createDirectory(
-                at: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw NetworkError(
-                network: Self.network, code: "spawn_failed", message: "cannot create a working directory: \(error)",
-                isTransient: true)
-        }
-        defer { try? FileManager.default.removeItem(at: directory) }
-        var options = PlatformOptions()
-        options.createSession = true
-        options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .seconds(2))]
-        let executable: Executable = executable.contains("/") ? .path(FilePath(executable)) : .name(executable)
-        let environment = Environment.custom(
-            Dictionary(uniqueKeysWithValues: childEnvironment.map { (Environment.Key(rawValue: $0.key)!, $0.value) }))
-        let workingDirectory = FilePath(directory.path)
-        let limit = timeout
-        let platformOptions = options
-        let name = self.executable
-        let outcome: Result<(Int32, String, String), NetworkError>? = await withTaskGroup(
-            of: Result<(Int32, String, String), NetworkError>?.self
-        ) { group in
-            group.addTask {
-                do {
-                    let result = try await Subprocess.run(
-                        executable, arguments: Arguments(argv), environment: environment,
-                        workingDirectory: workingDirectory, platformOptions: platformOptions, input: .none,
-                        output: .string(limit: Self.outputLimit), error: .string(limit: 1 << 20))
-                    let status: Int32 =
-                        switch result.terminationStatus {
-                        case .exited(let code): code
-                        case .signaled(let signal): 128 + signal
-                        }
-                    return .success((status, result.standardOutput ?? "", result.standardError ?? ""))
-                } catch is CancellationError {
-                    return nil
-                } catch {
-                    if Task.isCancelled { return nil }
-                    return .failure(
-                        NetworkError(
-                            network: Self.network, code: "spawn_failed",
-                            message: "cannot run \(name): \(error)", isTransient: false))
-                }
-            }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
-        guard let outcome else {
-            throw NetworkError(
-                network: Self.network, code: "timeout",
-                message: "\(argv.prefix(2).joined(separator: " ")) did not finish within \(limit); it was stopped",
-                isTransient: true)
-        }
-        return try outcome.get()
+        let output = try await ChildProcess.run(
+            executable, argv, environment: childEnvironment, timeout: timeout, network: Self.network,
+            outputLimit: Self.outputLimit)
+        return (output.status, output.stdout, output.stderr)
     }
 
     /// Checks stdout is the CLI's success envelope (§2.2); throws its error (or the legacy flat error) with the
