@@ -74,7 +74,7 @@ let package = Package(
             swiftSettings: strictness),
         // TransmissionBot accounts: the state file (and later the HTTP client), on TBX-1.
         .target(
-            name: "TransmissionBot", dependencies: ["TBX1", "Secrets", "Workflow", "Transport"],
+            name: "TransmissionBot", dependencies: ["TBX1", "Secrets", "Workflow", "Transport", "ChildProcess"],
             swiftSettings: strictness),
         // The engine: rules → policies → handlers, two strikes, scheduling, tick; reaches networks only
         // through Messenger.

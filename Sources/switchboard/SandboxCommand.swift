@@ -151,8 +151,10 @@ extension Switchboard {
             }
             defer { if temporary { try? FileManager.default.removeItem(at: directory) } }
             let cli: String
+            let tbCLI: String
             do {
                 cli = try MasumiSandboxCLI.install(in: directory, server: server.url)
+                tbCLI = try TransmissionBotSandboxCLI.install(in: directory, server: transmissionBot.url)
             } catch {
                 await server.stop()
                 await transmissionBot.stop()
@@ -161,8 +163,8 @@ extension Switchboard {
             // Written unbuffered: a script reading the URL must see it while the server runs.
             let line =
                 json
-                ? "{\"nexus\":\"\(server.url)\",\"masumi\":\"\(cli)\",\"transmissionbot\":\"\(transmissionBot.url)\"}\n"
-                : "nexus: \(server.url)\nmasumi: \(cli)\ntransmissionbot: \(transmissionBot.url)\n"
+                ? "{\"nexus\":\"\(server.url)\",\"masumi\":\"\(cli)\",\"transmissionbot\":\"\(transmissionBot.url)\",\"transmissionbot-cli\":\"\(tbCLI)\"}\n"
+                : "nexus: \(server.url)\nmasumi: \(cli)\ntransmissionbot: \(transmissionBot.url)\ntransmissionbot-cli: \(tbCLI)\n"
             Console.out(line)
             var signals = termination.makeAsyncIterator()
             _ = await signals.next()

@@ -35,6 +35,9 @@ struct Switchboard: AsyncParsableCommand {
         if arguments.count >= 3, arguments[1] == MasumiSandboxCLI.command {
             await MasumiSandboxCLI.run(server: arguments[2], argv: Array(arguments.dropFirst(3)))
         }
+        if arguments.count >= 3, arguments[1] == TransmissionBotSandboxCLI.command {
+            await TransmissionBotSandboxCLI.run(server: arguments[2], argv: Array(arguments.dropFirst(3)))
+        }
         do {
             var command = try parseAsRoot()
             if var asynchronous = command as? any AsyncParsableCommand {

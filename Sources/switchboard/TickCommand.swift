@@ -186,7 +186,22 @@ enum EngineLoader {
             }
         }
         for account in configuration.workspace.accounts {
-            guard case .transmissionBot(let settings) = account.settings, settings.driver == .native else { continue }
+            guard case .transmissionBot(let settings) = account.settings else { continue }
+            if settings.driver == .cli {
+                var executable = settings.executable?.value ?? "transmissionbot"
+                if executable.contains("/"), !executable.hasPrefix("/") {
+                    executable =
+                        URL(fileURLWithPath: workspace).appendingPathComponent(executable).standardizedFileURL.path
+                }
+                let spool = URL(fileURLWithPath: JournalOptions.path(journal: journal, workspace: workspace))
+                    .deletingLastPathComponent().appendingPathComponent("tb-spool-\(account.name).json").path
+                messengers[account.name] = TransmissionBotCLIMessenger(
+                    account: account.name,
+                    cli: TBCLI(
+                        executable: executable, statePath: statePath(settings.state.value, workspace: workspace)),
+                    spool: spool, acceptContactsFrom: settings.acceptContactsFrom.map(\.value))
+                continue
+            }
             messengers[account.name] = TransmissionBotMessenger(
                 account: account.name,
                 client: try transmissionBot(settings, account: account.name, workspace: workspace, secrets: secrets),
