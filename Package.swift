@@ -99,6 +99,8 @@ let package = Package(
         .executableTarget(
             name: "nexus-bench", dependencies: ["Nexus", "Transport"], path: "Benchmarks/nexus-bench",
             swiftSettings: strictness),
+        // Bakes the checkout's git revision into the build, for `switchboard --version`.
+        .plugin(name: "GitRevision", capability: .buildTool(), path: "Plugins/GitRevision"),
         .executableTarget(
             name: "switchboard",
             dependencies: [
@@ -112,7 +114,8 @@ let package = Package(
                 "Secrets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: strictness
+            swiftSettings: strictness,
+            plugins: ["GitRevision"]
         ),
 
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"], swiftSettings: strictness),
