@@ -116,6 +116,8 @@ let package = Package(
         .executableTarget(
             name: "nexus-bench", dependencies: ["Nexus", "Transport"], path: "Benchmarks/nexus-bench",
             swiftSettings: strictness),
+        // Bakes the checkout's git revision into the build, for `switchboard --version`.
+        .plugin(name: "GitRevision", capability: .buildTool(), path: "Plugins/GitRevision"),
         .executableTarget(
             name: "switchboard",
             dependencies: [
@@ -134,7 +136,8 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictness
+            swiftSettings: strictness,
+            plugins: ["GitRevision"]
         ),
 
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow"], swiftSettings: strictness),

@@ -17,7 +17,7 @@ struct Switchboard: AsyncParsableCommand {
             Exit codes: 0 success, 1 findings or failure, 2 usage error; `tick` also 3 (another tick holds \
             the lease) and 4 (nothing was due).
             """,
-        version: "0.1.0",
+        version: "0.1.0 (\(BuildInfo.revision))",
         subcommands: [
             Validate.self, Schema.self, Init.self, Plan.self, Test.self, Tick.self, Run.self, Resolve.self, Status.self,
             JournalCommand.self,

@@ -27,12 +27,14 @@ struct Binary {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    /// `input` is written to its standard input (closed after; none: the null device).
+    /// `input` is written to its standard input (closed after; none: the null device). `executable` is switchboard
+    /// unless another program (a recipe's script, a checker) is given.
     static func run(
-        _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:], input: String? = nil
+        _ arguments: [String], executable: URL = url, in directory: URL? = nil, environment: [String: String] = [:],
+        input: String? = nil
     ) throws -> Result {
         let process = Process()
-        process.executableURL = url
+        process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory ?? repository
         var env = ProcessInfo.processInfo.environment
