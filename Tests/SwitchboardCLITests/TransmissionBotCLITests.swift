@@ -101,4 +101,38 @@ import Workflow
         #expect(second.status == 0, "\(second.stderr)")
         #expect(try await peer.receive().map(\.text) == ["ack: status?"])
     }
+
+    /// `switchboard transmissionbot register` and `status` for a workspace's account.
+    @Test func registerAndStatusFromTheCommandLine() async throws {
+        let sandbox = try TransmissionBotTests.sandbox()
+        defer { sandbox.stop() }
+        let workspace = try Binary.workspace([
+            "workflows/main.yaml": """
+            version: 1
+            accounts:
+              tb: { protocol: transmissionbot, state: tb/state.json, server: "\(sandbox.transmissionBot)" }
+            """,
+            "MESSAGING.md": "## Sessions\n",
+        ])
+        let handle = "desk-\(Int.random(in: 1000...9999))"
+        let registered = try await Binary.run(
+            async: ["transmissionbot", "register", handle, "--workspace", workspace.path, "--json"], in: workspace)
+        #expect(registered.status == 0, "\(registered.stderr)")
+        let summary = try #require(
+            try JSONSerialization.jsonObject(with: Data(registered.stdout.utf8)) as? [String: Any])
+        #expect(summary["handle"] as? String == handle)
+        #expect(summary["messaging_ready"] as? Bool == true)
+        let state = try String(contentsOf: workspace.appendingPathComponent("tb/state.json"), encoding: .utf8)
+        let refresh = try #require(
+            (try JSONSerialization.jsonObject(with: Data(state.utf8)) as? [String: Any])?["refresh_token"] as? String)
+        #expect(!registered.stdout.contains(refresh) && !registered.stderr.contains(refresh))
+        let again = try await Binary.run(
+            async: ["transmissionbot", "register", handle, "--workspace", workspace.path], in: workspace)
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("already holds agent"))
+        let status = try await Binary.run(
+            async: ["transmissionbot", "status", "--workspace", workspace.path], in: workspace)
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("messaging ready: yes"))
+    }
 }
