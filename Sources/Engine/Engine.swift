@@ -225,6 +225,23 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
+    /// When a tick next has something to do: the earliest due source or schedule, or wait deadline. Nil when
+    /// something is due already, a job has never run, or messages wait to be handled (a run to retry).
+    public func nextWake(now: Date) throws(JournalError) -> Date? {
+        guard try journal.unhandledMessages(limit: 1).isEmpty else { return nil }
+        var due: [String: Date?] = [:]
+        for job in try journal.schedules() { due[job.jobKey] = job.nextDue }
+        var next = Date.distantFuture
+        let keys =
+            configuration.sources.map(\.jobKey) + configuration.workspace.schedules.map { "schedule:\($0.name)" }
+        for key in keys {
+            guard let known = due[key], let date = known else { return nil }
+            next = min(next, date)
+        }
+        for wait in try journal.openWaits() { next = min(next, wait.deadline) }
+        return next > now ? next : nil
+    }
+
     static func encode(_ message: InboundMessage) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

@@ -100,14 +100,7 @@ extension Switchboard {
         /// Until the next due job or wait deadline, within 1 s and `maximum`.
         static func sleep(engine: Engine, maximum: TimeInterval) -> TimeInterval {
             let now = Date()
-            var next = now.addingTimeInterval(maximum)
-            let known = Set(
-                engine.configuration.sources.map(\.jobKey)
-                    + engine.configuration.workspace.schedules.map { "schedule:\($0.name)" })
-            for job in (try? engine.journal.schedules()) ?? [] where known.contains(job.jobKey) {
-                if let due = job.nextDue { next = min(next, due) }
-            }
-            for wait in (try? engine.journal.openWaits()) ?? [] { next = min(next, wait.deadline) }
+            guard let next = try? engine.nextWake(now: now) else { return 1 }
             return min(maximum, max(1, next.timeIntervalSince(now)))
         }
 

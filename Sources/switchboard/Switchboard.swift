@@ -29,6 +29,17 @@ struct Switchboard: AsyncParsableCommand {
         ]
     )
 
+    /// `switchboard tick …`, parsed as the tick command alone: the root parser reflects every subcommand's
+    /// options, and each first dynamic cast scans every protocol conformance of a binary that links NIO,
+    /// GRDB and swift-crypto (a third of an idle cron tick's time). Help and anything that does not parse
+    /// go through the root parser, which words its messages as `switchboard tick`.
+    nonisolated static func fastTick(_ arguments: [String]) -> sending (any ParsableCommand)? {
+        guard arguments.count >= 2, arguments[1] == "tick" else { return nil }
+        let rest = Array(arguments.dropFirst(2))
+        guard !rest.contains(where: { $0 == "--help" || $0 == "-h" || $0 == "help" }) else { return nil }
+        return try? Tick.parse(rest)
+    }
+
     /// Argument parser reports usage errors with 64 (EX_USAGE); switchboard's documented code is 2.
     static func main() async {
         let arguments = CommandLine.arguments
@@ -39,12 +50,21 @@ struct Switchboard: AsyncParsableCommand {
             await TransmissionBotSandboxCLI.run(server: arguments[2], argv: Array(arguments.dropFirst(3)))
         }
         do {
-            var command = try parseAsRoot()
+            var command: any ParsableCommand
+            if let fast = fastTick(arguments) {
+                command = fast
+            } else {
+                command = try parseAsRoot()
+            }
             if var asynchronous = command as? any AsyncParsableCommand {
                 try await asynchronous.run()
             } else {
                 try command.run()
             }
+        } catch let code as ExitCode {
+            // A documented exit status (tick's 3 and 4, findings): no message, and no help text built to say
+            // nothing (ArgumentParser's error path reflects every command to word one).
+            Foundation.exit(code.rawValue)
         } catch let failure as Failure {
             // Runtime failures carry network and file messages: printed through the redactor.
             Console.error("Error: \(failure)\n")

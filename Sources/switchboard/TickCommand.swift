@@ -34,6 +34,13 @@ extension Switchboard {
 
         func run() async throws {
             logs.bootstrap()
+            let journalPath = journal.path
+            // Nothing due and nothing changed since the last tick: done before any file is parsed.
+            if !journal.json, metricsFile == nil, IdleCheck.isIdle(journal: journalPath) {
+                Log.cli.info("tick: \(TickReport().summary)")
+                throw ExitCode(4)
+            }
+            IdleCheck.invalidate(journal: journalPath)
             let (engine, heartbeat) = try EngineLoader.engineWithHeartbeat(
                 workspace: journal.workspace, journal: journal.journal)
             await heartbeat?.start()
@@ -57,6 +64,10 @@ extension Switchboard {
             }
             Log.cli.info("tick: \(report.summary)")
             for failure in report.failures { Log.cli.warning("  \(failure)") }
+            // A workspace with a heartbeat pings on every tick, so it never takes the shortcut.
+            if report.failures.isEmpty, heartbeat == nil {
+                IdleCheck.record(engine: engine, journal: journalPath, workspace: journal.workspace)
+            }
             if code != 0 { throw ExitCode(code) }
         }
     }
@@ -101,6 +112,8 @@ extension Switchboard {
 
         func run() async throws {
             let store = try journal.open(migrate: true)
+            // The next tick must look: there is work again.
+            IdleCheck.invalidate(journal: journal.path)
             do {
                 let output: Output
                 if try store.pausedSources().contains(where: { $0.source == id }) {
