@@ -63,11 +63,8 @@ public final class Engine: @unchecked Sendable {
     /// Where the engine says what it does (swift-log; the command line picks the format and level). Metadata
     /// keys: `workflow`, `run`, `step`, `intent`, `source`.
     static let logger = Logger(label: "switchboard.engine")
-    var log: Logger {
-        var logger = Self.logger
-        logger[metadataKey: "workflow"] = "\(configuration.workflowName)"
-        return logger
-    }
+    /// ``logger`` with this workspace's `workflow` metadata, made once.
+    let log: Logger
     /// Set while an escalation is being delivered: its failure must not escalate again.
     @TaskLocal static var deliveringEscalation = false
 
@@ -91,6 +88,9 @@ public final class Engine: @unchecked Sendable {
         ]
         self.holder = holder
         self.now = now
+        var log = Self.logger
+        log[metadataKey: "workflow"] = "\(configuration.workflowName)"
+        self.log = log
     }
 
     /// How long a tick may hold the lease before another may take it over (a killed tick's lease expires).

@@ -45,15 +45,42 @@ public final class Redactor: @unchecked Sendable {
     /// Whether anything is registered (a fast path for callers that build costly texts).
     public var isEmpty: Bool { lock.withLock { needles.isEmpty } }
 
-    /// The text with every registered value replaced by `***`.
+    /// The text with every registered value replaced by `***`. Each needle is looked for with `memmem` over
+    /// the UTF-8 bytes (a journal write checks every session key and secret), and only a text that holds one
+    /// is rebuilt.
     public func redact(_ text: String) -> String {
         let needles = lock.withLock { self.needles }
         guard !needles.isEmpty, !text.isEmpty else { return text }
-        var result = text
-        for needle in needles where result.contains(needle) {
-            result = result.replacingOccurrences(of: needle, with: Self.mask)
+        var utf8 = Array(text.utf8)
+        var changed = false
+        for needle in needles {
+            let pattern = Array(needle.utf8)
+            guard pattern.count <= utf8.count else { continue }
+            while let range = Self.find(pattern, in: utf8) {
+                utf8.replaceSubrange(range, with: Array(Self.mask.utf8))
+                changed = true
+            }
         }
-        return result
+        return changed ? String(decoding: utf8, as: UTF8.self) : text
+    }
+
+    /// The first occurrence of `pattern` in `bytes`: `memchr` to each candidate first byte, `memcmp` there.
+    static func find(_ pattern: [UInt8], in bytes: [UInt8]) -> Range<Int>? {
+        guard let first = pattern.first else { return nil }
+        return bytes.withUnsafeBytes { haystack -> Range<Int>? in
+            pattern.withUnsafeBytes { needle -> Range<Int>? in
+                guard let base = haystack.baseAddress, let needleBase = needle.baseAddress else { return nil }
+                var offset = 0
+                while offset + needle.count <= haystack.count {
+                    guard let hit = memchr(base + offset, Int32(first), haystack.count - offset - needle.count + 1)
+                    else { return nil }
+                    let start = base.distance(to: UnsafeRawPointer(hit))
+                    if memcmp(base + start, needleBase, needle.count) == 0 { return start..<(start + needle.count) }
+                    offset = start + 1
+                }
+                return nil
+            }
+        }
     }
 
     /// As `redact`, for optional texts.
