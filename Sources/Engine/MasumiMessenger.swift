@@ -111,7 +111,7 @@ public struct MasumiMessenger: Messenger {
     }
 
     public func send(text: String, json: Value?, to target: Target) async throws(NetworkError) -> String? {
-        let body = text.isEmpty ? json.map { JSONText.encode($0) } ?? "" : text
+        let body = Self.body(text: text, json: json)
         switch (target.kind, target.id) {
         case (.thread, let thread?):
             return try await client.reply(thread: thread, text: body).messageId

@@ -57,11 +57,7 @@ public struct TransmissionBotCLIMessenger: Messenger {
     }
 
     public func poll(_ source: Target, after cursor: String?) async throws(NetworkError) -> PollBatch {
-        guard source.kind == .inbox else {
-            throw NetworkError(
-                network: TBClient.network, code: "invalid_source", message: "TransmissionBot polls tb:inbox only",
-                isTransient: false)
-        }
+        try TransmissionBotShared.requireInbox(source)
         var entries = readSpool()
         let received = try await cli.receive(acknowledge: false)
         for message in received.messages where !entries.contains(where: { $0.id == message.message_id }) {
@@ -78,23 +74,17 @@ public struct TransmissionBotCLIMessenger: Messenger {
                 continue
             }
             messages.append(
-                InboundMessage(
-                    id: "contact-request:\(request.request_id)", conversation: "\(account):agent/\(request.from)",
-                    sender: request.from, text: request.message ?? "",
-                    json: .object([
-                        "contact_request": .object([
-                            "request_id": .string(request.request_id), "from": .string(request.from),
-                            "message": .string(request.message ?? ""),
-                        ])
-                    ]), verified: false))
+                TransmissionBotShared.contactRequest(
+                    account: account, id: request.request_id, from: request.from, handle: nil,
+                    message: request.message))
         }
-        let ids = entries.map { Value.string($0.id) }
-        return PollBatch(messages: messages, cursor: ids.isEmpty ? cursor : JSONText.encode(.array(ids)))
+        return PollBatch(
+            messages: messages, cursor: TransmissionBotShared.cursor(ids: entries.map(\.id), previous: cursor))
     }
 
     public func acknowledge(_ source: Target, through cursor: String?) async throws(NetworkError) {
-        guard let cursor, case .array(let items)? = try? JSONText.decode(cursor) else { return }
-        let journaled = Set(items.compactMap { if case .string(let id) = $0 { id } else { nil } })
+        guard let ids = TransmissionBotShared.ids(in: cursor) else { return }
+        let journaled = Set(ids)
         let answer = try await cli.receive(acknowledge: true)
         // Acknowledged by the CLI just now but never journaled: kept for the next poll, saved first.
         var entries = readSpool().filter { !journaled.contains($0.id) }
@@ -106,13 +96,8 @@ public struct TransmissionBotCLIMessenger: Messenger {
     }
 
     public func send(text: String, json: Value?, to target: Target) async throws(NetworkError) -> String? {
-        guard target.kind == .agent, let recipient = target.id else {
-            throw NetworkError(
-                network: TBClient.network, code: "invalid_target", message: "TransmissionBot sends to tb:agent/…",
-                isTransient: false)
-        }
-        let body = text.isEmpty ? json.map { JSONText.encode($0) } ?? "" : text
-        return try await cli.send(text: body, to: recipient).message_id
+        let recipient = try TransmissionBotShared.recipient(target)
+        return try await cli.send(text: Self.body(text: text, json: json), to: recipient).message_id
     }
 
     public func maintain(

@@ -28,11 +28,7 @@ public struct TransmissionBotMessenger: Messenger {
     }
 
     public func poll(_ source: Target, after cursor: String?) async throws(NetworkError) -> PollBatch {
-        guard source.kind == .inbox else {
-            throw NetworkError(
-                network: TBClient.network, code: "invalid_source", message: "TransmissionBot polls tb:inbox only",
-                isTransient: false)
-        }
+        try TransmissionBotShared.requireInbox(source)
         let received = try await client.receive()
         var messages = received.map {
             InboundMessage(
@@ -46,35 +42,24 @@ public struct TransmissionBotMessenger: Messenger {
                 _ = try await client.respond(toRequest: id, action: "accept")
                 continue
             }
-            var fields: [String: Value] = [
-                "request_id": .string(id), "from": .string(request.other_agent_id),
-                "message": .string(request.message ?? ""),
-            ]
-            if let handle = request.other_handle { fields["from_handle"] = .string(handle) }
             messages.append(
-                InboundMessage(
-                    id: "contact-request:\(id)", conversation: "\(account):agent/\(request.other_agent_id)",
-                    sender: request.other_agent_id, text: request.message ?? "",
-                    json: .object(["contact_request": .object(fields)]), cursor: nil, verified: false))
+                TransmissionBotShared.contactRequest(
+                    account: account, id: id, from: request.other_agent_id, handle: request.other_handle,
+                    message: request.message))
         }
-        let ids = received.map { Value.string($0.messageID) }
-        return PollBatch(messages: messages, cursor: ids.isEmpty ? cursor : JSONText.encode(.array(ids)))
+        return PollBatch(
+            messages: messages,
+            cursor: TransmissionBotShared.cursor(ids: received.map(\.messageID), previous: cursor))
     }
 
     public func acknowledge(_ source: Target, through cursor: String?) async throws(NetworkError) {
-        guard let cursor, case .array(let items)? = try? JSONText.decode(cursor) else { return }
-        let ids = items.compactMap { if case .string(let id) = $0 { id } else { nil } }
+        guard let ids = TransmissionBotShared.ids(in: cursor) else { return }
         try await client.acknowledgeReceived(ids)
     }
 
     public func send(text: String, json: Value?, to target: Target) async throws(NetworkError) -> String? {
-        guard target.kind == .agent, let recipient = target.id else {
-            throw NetworkError(
-                network: TBClient.network, code: "invalid_target", message: "TransmissionBot sends to tb:agent/…",
-                isTransient: false)
-        }
-        let body = text.isEmpty ? json.map { JSONText.encode($0) } ?? "" : text
-        return try await client.send(text: body, to: recipient).message_id
+        let recipient = try TransmissionBotShared.recipient(target)
+        return try await client.send(text: Self.body(text: text, json: json), to: recipient).message_id
     }
 
     public func maintain(

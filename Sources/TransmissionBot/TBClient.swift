@@ -1,5 +1,5 @@
 public import Foundation
-internal import Secrets
+public import Secrets
 public import TBX1
 public import Transport
 internal import Workflow

@@ -1,5 +1,5 @@
 public import Foundation
-internal import Secrets
+public import Secrets
 public import TBX1
 public import Workflow
 
@@ -166,15 +166,8 @@ extension TBState {
     }
 }
 
-public struct TBStateError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public var hint: String?
-    public init(_ message: String, hint: String? = nil) {
-        self.message = message
-        self.hint = hint
-    }
-    public var description: String { message }
-}
+/// A state file's problem: what went wrong, naming the file, and what to do (the secret store's error type).
+public typealias TBStateError = SecretError
 
 /// Where a state lives and how it is written: a file of mode 0600 in a directory of mode 0700, replaced
 /// atomically (temporary file, fsync, rename), optionally sealed with a passphrase (Argon2id +

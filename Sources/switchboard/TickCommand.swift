@@ -5,6 +5,7 @@ import Journal
 import Logging
 import Masumi
 import Nexus
+import Secrets
 import TransmissionBot
 import Transport
 import Workflow

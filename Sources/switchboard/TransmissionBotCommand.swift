@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Secrets
 import TransmissionBot
 import Transport
 import Workflow
