@@ -22,7 +22,7 @@ run: deps build
 ## test: every test suite, then the format lint
 ## Suites run one after another: many tests wait on child processes, and on a 2-core machine the waits fill
 ## Swift's cooperative pool, which the tests' in-process sandbox servers need to answer (in parallel, 3 s
-## client timeouts fired; one after another the whole run takes about 35 s and never starves).
+## client timeouts fired; one after another the whole run takes about a minute and never starves).
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
