@@ -204,7 +204,13 @@ public final class Engine: @unchecked Sendable {
                 // each acknowledgement is a CLI call per thread. A failed acknowledgement comes round again,
                 // because its messages come back on the next poll.
                 if !batch.messages.isEmpty {
-                    try? await messengers[source.target.account]!.acknowledge(source.target, through: batch.cursor)
+                    do throws(NetworkError) {
+                        try await messengers[source.target.account]!.acknowledge(source.target, through: batch.cursor)
+                    } catch {
+                        // Its messages come again on the next poll (journaled already, they are not repeated).
+                        log.warning(
+                            "acknowledging failed: \(error)", metadata: ["source": "\(source.target)"])
+                    }
                 }
             case .failure(let error):
                 report.failures.append("poll \(source.target): \(error)")
@@ -223,6 +229,16 @@ public final class Engine: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Runs `body` with ``nextWake(now:)`` while holding the tick lease, so no other tick changes the journal
+    /// between the reading and what `body` records of it; false (and `body` not run) when another tick holds it.
+    public func withNextWake(now: Date, _ body: (Date?) -> Void) -> Bool {
+        guard case .acquired? = try? journal.acquireLease("tick", holder: holder, for: Self.leaseDuration, now: now)
+        else { return false }
+        defer { try? journal.releaseLease("tick", holder: holder) }
+        body(try? nextWake(now: now))
+        return true
     }
 
     /// When a tick next has something to do: the earliest due source or schedule, or wait deadline. Nil when

@@ -32,8 +32,11 @@ public final class Redactor: @unchecked Sendable {
                 var forms: Set<String> = [value]
                 forms.insert(Self.jsonEscaped(value, slashes: true))
                 forms.insert(Self.jsonEscaped(value, slashes: false))
-                if let encoded = value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) {
-                    forms.insert(encoded)
+                // Percent-encoded as the strictest encoder does, and as URL query and path encoders do.
+                for allowed in [CharacterSet.alphanumerics, .urlQueryAllowed, .urlPathAllowed] {
+                    if let encoded = value.addingPercentEncoding(withAllowedCharacters: allowed) {
+                        forms.insert(encoded)
+                    }
                 }
                 needles += forms
                 added = true

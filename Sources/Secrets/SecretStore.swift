@@ -325,7 +325,7 @@ public struct SecretKey: Sendable, CustomStringConvertible {
 
     static func decode(_ text: String) -> [UInt8]? {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.count == 64, trimmed.allSatisfy(\.isHexDigit) {
+        if trimmed.count == 64, trimmed.allSatisfy({ $0.isASCII && $0.isHexDigit }) {
             var bytes: [UInt8] = []
             var index = trimmed.startIndex
             while index < trimmed.endIndex {
@@ -354,9 +354,11 @@ public enum AtomicFile {
     public static func write(_ data: Data, to path: String, mode: UInt32) throws(SecretError) {
         let mode = mode_t(mode)
         let directory = (path as NSString).deletingLastPathComponent
+        // A fresh, unguessable name created here and now: never a file or link someone left in its place.
         let temporary =
-            (directory.isEmpty ? "." : directory) + "/.\((path as NSString).lastPathComponent).\(getpid()).tmp"
-        let descriptor = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+            (directory.isEmpty ? "." : directory)
+            + "/.\((path as NSString).lastPathComponent).\(UUID().uuidString).tmp"
+        let descriptor = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard descriptor >= 0 else {
             throw SecretError("\(path): cannot write (\(String(cString: strerror(errno))))")
         }

@@ -22,6 +22,9 @@ public final class TBClient: @unchecked Sendable {
     let insecure: Bool
     private let lock = NSLock()
     private var current: TBState
+    /// The refresh in flight: concurrent calls that need fresh tokens share it rather than spending the same
+    /// refresh token twice (the loser's 401 would force a recovery).
+    private var refreshing: Task<Void, any Error>?
 
     public init(
         server: String, state: TBState, file: TBStateFile, http: HTTPClient = HTTPClient(connections: 4),
@@ -100,6 +103,23 @@ public final class TBClient: @unchecked Sendable {
     /// Exchanges the refresh token for a new pair and saves both at once (§4). A refused refresh token falls
     /// back to recovery with the identity key.
     public func refresh() async throws(NetworkError) {
+        let task: Task<Void, any Error> = lock.withLock {
+            if let refreshing { return refreshing }
+            let task = Task { () async throws -> Void in try await self.performRefresh() }
+            refreshing = task
+            return task
+        }
+        defer { lock.withLock { if refreshing == task { refreshing = nil } } }
+        do {
+            try await task.value
+        } catch let error as NetworkError {
+            throw error
+        } catch {
+            throw NetworkError(network: Self.network, code: "refresh_failed", message: "\(error)", isTransient: true)
+        }
+    }
+
+    private func performRefresh() async throws(NetworkError) {
         let snapshot = state
         guard let agent = snapshot.agentID, let refreshToken = snapshot.refreshToken else {
             throw NetworkError(

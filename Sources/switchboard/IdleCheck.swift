@@ -33,9 +33,17 @@ enum IdleCheck {
         unlink(path(journal: journal))
     }
 
-    /// Records the wake time after a tick that left nothing pending.
+    /// Records the wake time after a tick that left nothing pending, under the tick lease; removes the file
+    /// when something is pending or another tick is running (that tick decides).
     static func record(engine: Engine, journal: String, workspace: String, now: Date = Date()) {
-        guard let next = try? engine.nextWake(now: now) else { return }
+        let recorded = engine.withNextWake(now: now) { next in
+            guard let next else { return invalidate(journal: journal) }
+            write(next, engine: engine, journal: journal)
+        }
+        if !recorded { invalidate(journal: journal) }
+    }
+
+    private static func write(_ next: Date, engine: Engine, journal: String) {
         var files =
             engine.configuration.workspace.workflows.map(\.file)
             + engine.configuration.workspace.messaging.map(\.file)

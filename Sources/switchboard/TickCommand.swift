@@ -68,6 +68,9 @@ extension Switchboard {
             // A workspace with a heartbeat pings on every tick, so it never takes the shortcut.
             if report.failures.isEmpty, heartbeat == nil {
                 IdleCheck.record(engine: engine, journal: journalPath, workspace: journal.workspace)
+            } else {
+                // Another tick may have left a wake file while this one ran: this one's retries must not wait.
+                IdleCheck.invalidate(journal: journalPath)
             }
             if code != 0 { throw ExitCode(code) }
         }
@@ -113,8 +116,10 @@ extension Switchboard {
 
         func run() async throws {
             let store = try journal.open(migrate: true)
-            // The next tick must look: there is work again.
+            // The next tick must look: there is work again (removed again once the resolve is written, in case a
+            // tick wrote one in between).
             IdleCheck.invalidate(journal: journal.path)
+            defer { IdleCheck.invalidate(journal: journal.path) }
             do {
                 let output: Output
                 if try store.pausedSources().contains(where: { $0.source == id }) {
