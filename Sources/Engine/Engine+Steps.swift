@@ -248,7 +248,10 @@ extension Engine {
                     next = following
                 }
             }
-            let count = schedule.timing.catchUp == .skip && current.timeIntervalSince(due) > 60 ? 0 : fires.count
+            // `skip`: fires missed in downtime do not run. Downtime is when a later fire is due as well; a fire
+            // late by less than its period (a cron tick every few minutes) is not missed.
+            let missedMore = EngineConfiguration.nextDue(schedule.timing, after: due).map { $0 <= current } ?? false
+            let count = schedule.timing.catchUp == .skip && missedMore ? 0 : fires.count
             for fire in fires.prefix(count) {
                 let trigger: Value = [
                     "kind": "schedule", "schedule": .string(schedule.name),

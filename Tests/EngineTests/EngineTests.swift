@@ -238,3 +238,37 @@ import Testing
         await scenario.stop()
     }
 }
+
+/// Schedules after a late tick and after downtime: `skip` runs a fire late by less than its period but none
+/// of a run of missed ones; `last` runs one; `all` runs each.
+@Suite struct ScheduleCatchUpTests {
+    @Test func lateTicksAndDowntime() async throws {
+        let scenario = try await Scenario()
+        try scenario.write(
+            workflow: """
+                handlers:
+                  ping:
+                    - notify: { channel: ops, text: "${{ trigger.schedule }}" }
+                schedules:
+                  skipper: { every: 10m, handler: ping, catch-up: skip }
+                  latest: { every: 10m, handler: ping, catch-up: last }
+                  everyone: { every: 10m, handler: ping, catch-up: all }
+
+                """,
+            messaging: "## Sessions\n")
+        let engine = try scenario.engine()
+        _ = try await engine.tick()  // records when each is first due
+        func count(_ name: String) -> Int { scenario.notifications.filter { $0.contains("\"\(name)\"") }.count }
+        // Two minutes late (a tick every few minutes): every policy runs the fire.
+        scenario.advance(12 * 60)
+        _ = try await engine.tick()
+        let late: [Int] = [count("skipper"), count("latest"), count("everyone")]
+        #expect(late == [1, 1, 1])
+        // Down for 35 minutes, three fires missed.
+        scenario.advance(35 * 60)
+        _ = try await engine.tick()
+        let afterDowntime: [Int] = [count("skipper"), count("latest"), count("everyone")]
+        #expect(afterDowntime == [1, 2, 4])
+        await scenario.stop()
+    }
+}
