@@ -40,6 +40,21 @@ struct SecretsOptions: ParsableArguments {
         try Failure.secrets { () throws(SecretError) in try SecretStore.open(path) }
     }
 
+    /// Holds an exclusive `flock` on `WORKSPACE/.switchboard/secrets.lock` until the returned value is
+    /// released, so two `set`s or `rm`s at once cannot both read the store and lose one's change.
+    func lock() throws -> Int32 {
+        let directory = (workspace as NSString).appendingPathComponent(".switchboard")
+        try? FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let descriptor = Foundation.open(
+            (directory as NSString).appendingPathComponent("secrets.lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0, flock(descriptor, LOCK_EX) == 0 else {
+            throw Failure.message(
+                "cannot lock \(directory)/secrets.lock: \(String(cString: strerror(errno)))", hint: nil)
+        }
+        return descriptor
+    }
+
     /// The key for `store` (nil: a store about to be made), asking on a terminal for a passphrase if need be.
     func key(for store: SecretStore?) throws -> (SecretKey, SecretStore.KeySpec) {
         try Failure.secrets { () throws(SecretError) in
@@ -99,6 +114,8 @@ extension Switchboard.SecretsCommand {
                     "the value of \(name) is shorter than \(Redactor.minimumLength) characters; it could not be masked in output",
                     hint: nil)
             }
+            let held = try options.lock()
+            defer { close(held) }
             let store = try options.open()
             let (key, spec) = try options.key(for: store)
             var updated = try Failure.secrets { () throws(SecretError) -> SecretStore in
@@ -136,6 +153,8 @@ extension Switchboard.SecretsCommand {
         @OptionGroup var options: SecretsOptions
 
         func run() throws {
+            let held = try options.lock()
+            defer { close(held) }
             guard var store = try options.open() else {
                 throw Failure.message("no secret store at \(options.path)", hint: nil)
             }

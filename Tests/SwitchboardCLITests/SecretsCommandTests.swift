@@ -98,6 +98,33 @@ import Transport
         #expect(listed.status == 1)
     }
 
+    /// Eight `secrets set` at once: each holds the workspace's lock in turn, so no update is lost.
+    @Test func concurrentSetsKeepEveryName() throws {
+        let (workspace, env) = try Self.keyed([:])
+        #expect(
+            try Binary.run(["secrets", "set", "FIRST"], in: workspace, environment: env, input: "value-0").status == 0)
+        var processes: [Process] = []
+        for index in 1...8 {
+            let process = Process()
+            process.executableURL = Binary.url
+            process.arguments = ["secrets", "set", "NAME_\(index)", "--workspace", workspace.path]
+            process.environment = ProcessInfo.processInfo.environment.merging(env) { _, new in new }
+            let input = Pipe()
+            process.standardInput = input
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            try input.fileHandleForWriting.write(contentsOf: Data("value-\(index)".utf8))
+            try input.fileHandleForWriting.close()
+            processes.append(process)
+        }
+        for process in processes {
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+        }
+        let names = try Binary.run(["secrets", "list"], in: workspace).stdout.split(separator: "\n").map(String.init)
+        #expect(names == ["FIRST"] + (1...8).map { "NAME_\($0)" })
+    }
+
     /// A planted secret used in a webhook header (a server that answers 500 echoing the request), a responder's
     /// environment (a responder that echoes everything it gets), a failing notify command (whose error echoes
     /// its input) and the escalation that follows; a peer that quotes the secret and the bot's own session key.
