@@ -56,8 +56,19 @@ public final class Engine: @unchecked Sendable {
     let holder: String
     /// Values for `${{ secrets.NAME }}`: the sealed store's for a real run, placeholders for `plan` and `test`.
     let secrets: [String: String]
-    /// The secret values this engine runs with (placeholders in dry runs).
-    public var secretValues: [String: String] { secrets }
+    /// `secrets` and the process environment: what an expression outside a handler reads (a channel's
+    /// webhook, the heartbeat URL, an account's passphrase).
+    public static func configurationContexts(secrets: [String: String]) -> [String: Value] {
+        [
+            "secrets": .object(secrets.mapValues { .string($0) }),
+            "env": .object(ProcessInfo.processInfo.environment.mapValues { .string($0) }),
+        ]
+    }
+
+    /// A template outside handlers, rendered with this engine's secrets and the environment.
+    public func renderConfiguration(_ template: Template) throws(ExpressionEvaluator.Failure) -> String {
+        try ExpressionEvaluator(contexts: configurationContexts).render(template)
+    }
     /// `secrets` and `env`, the contexts every expression may read, built once.
     let configurationContexts: [String: Value]
     /// Where the engine says what it does (swift-log; the command line picks the format and level). Metadata
@@ -82,10 +93,7 @@ public final class Engine: @unchecked Sendable {
         self.effects = effects
         self.observer = observer
         self.secrets = secrets
-        configurationContexts = [
-            "secrets": .object(secrets.mapValues { .string($0) }),
-            "env": .object(ProcessInfo.processInfo.environment.mapValues { .string($0) }),
-        ]
+        configurationContexts = Self.configurationContexts(secrets: secrets)
         self.holder = holder
         self.now = now
         var log = Self.logger

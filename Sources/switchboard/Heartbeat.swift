@@ -13,13 +13,9 @@ struct Heartbeat {
     let http: HTTPClient
 
     /// The rendered URL (secrets and env), or nil when the workspace has none.
-    init?(configuration: EngineConfiguration, secrets: [String: String]) {
-        guard let template = configuration.workspace.heartbeat else { return nil }
-        let contexts: [String: Value] = [
-            "secrets": .object(secrets.mapValues { .string($0) }),
-            "env": .object(ProcessInfo.processInfo.environment.mapValues { .string($0) }),
-        ]
-        guard let url = try? ExpressionEvaluator(contexts: contexts).render(template.value), !url.isEmpty else {
+    init?(engine: Engine) {
+        guard let template = engine.configuration.workspace.heartbeat else { return nil }
+        guard let url = try? engine.renderConfiguration(template.value), !url.isEmpty else {
             Log.cli.warning("heartbeat: cannot render the URL; no pings")
             return nil
         }

@@ -35,7 +35,7 @@ enum IdleCheck {
 
     /// Records the wake time after a tick that left nothing pending, under the tick lease; removes the file
     /// when something is pending or another tick is running (that tick decides).
-    static func record(engine: Engine, journal: String, workspace: String, now: Date = Date()) {
+    static func record(engine: Engine, journal: String, now: Date = Date()) {
         let recorded = engine.withNextWake(now: now) { next in
             guard let next else { return invalidate(journal: journal) }
             write(next, engine: engine, journal: journal)

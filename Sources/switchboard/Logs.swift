@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Workflow
 
 enum LogFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
@@ -58,7 +59,7 @@ struct SwitchboardLogHandler: LogHandler {
         switch format {
         case .json:
             var object: [String: String] = [
-                "time": Self.timestamp(Date()), "level": event.level.rawValue, "message": "\(event.message)",
+                "time": Timestamp.format(Date()), "level": event.level.rawValue, "message": "\(event.message)",
             ]
             for (key, value) in fields where object[key] == nil { object[key] = "\(value)" }
             let encoder = JSONEncoder()
@@ -74,11 +75,5 @@ struct SwitchboardLogHandler: LogHandler {
                 Console.error("\(event.level): \(event.message)" + (details.isEmpty ? "" : " (\(details))") + "\n")
             }
         }
-    }
-
-    static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
     }
 }

@@ -42,11 +42,16 @@ enum MasumiSandboxCLI {
 
     /// Writes the executable script into `directory` and returns its path.
     static func install(in directory: URL, server: String) throws -> String {
-        let script = directory.appendingPathComponent("masumi-agent-messenger")
-        let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        let text = "#!/bin/sh\nexec '\(binary)' \(command) '\(server)' \"$@\"\n"
-        try Data(text.utf8).write(to: script)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
-        return script.path
+        try installStandIn(named: "masumi-agent-messenger", command: command, server: server, in: directory)
     }
+}
+
+/// A sandbox stand-in for a network's CLI: a script named like the real tool that runs this very binary's
+/// hidden `COMMAND URL ARGS…`. Returns the script's path.
+func installStandIn(named name: String, command: String, server: String, in directory: URL) throws -> String {
+    let script = directory.appendingPathComponent(name)
+    let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+    try Data("#!/bin/sh\nexec '\(binary)' \(command) '\(server)' \"$@\"\n".utf8).write(to: script)
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+    return script.path
 }

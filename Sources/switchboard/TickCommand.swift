@@ -67,7 +67,7 @@ extension Switchboard {
             for failure in report.failures { Log.cli.warning("  \(failure)") }
             // A workspace with a heartbeat pings on every tick, so it never takes the shortcut.
             if report.failures.isEmpty, heartbeat == nil {
-                IdleCheck.record(engine: engine, journal: journalPath, workspace: journal.workspace)
+                IdleCheck.record(engine: engine, journal: journalPath)
             } else {
                 // Another tick may have left a wake file while this one ran: this one's retries must not wait.
                 IdleCheck.invalidate(journal: journalPath)
@@ -167,7 +167,7 @@ enum EngineLoader {
     /// The engine and the workspace's heartbeat, if it has one.
     static func engineWithHeartbeat(workspace: String, journal: String?) throws -> (Engine, Heartbeat?) {
         let engine = try engine(workspace: workspace, journal: journal)
-        return (engine, Heartbeat(configuration: engine.configuration, secrets: engine.secretValues))
+        return (engine, Heartbeat(engine: engine))
     }
 
     static func engine(workspace: String, journal: String?) throws -> Engine {
@@ -234,19 +234,8 @@ enum EngineLoader {
     static func transmissionBot(
         _ settings: Account.TransmissionBot, account: String, workspace: String, secrets: [String: String]
     ) throws -> TBClient {
-        let path = statePath(settings.state.value, workspace: workspace)
-        var passphrase: String?
-        if let template = settings.passphrase {
-            let contexts: [String: Value] = [
-                "secrets": .object(secrets.mapValues { .string($0) }), "env": .object([:]),
-            ]
-            do {
-                passphrase = try ExpressionEvaluator(contexts: contexts).render(template.value)
-            } catch {
-                throw Failure.message("account \(account): its passphrase: \(error)", hint: nil)
-            }
-        }
-        let file = TBStateFile(path: path, passphrase: passphrase)
+        let file = try stateFile(settings, account: account, workspace: workspace, secrets: secrets)
+        let path = file.path
         let state: TBState?
         do {
             state = try file.load()
@@ -261,6 +250,22 @@ enum EngineLoader {
         return TBClient(
             server: settings.server?.value ?? state.serverURL ?? Account.TransmissionBot.defaultServer, state: state,
             file: file, insecure: settings.insecure)
+    }
+
+    /// An account's state file, its passphrase (if any) rendered with `secrets` and the environment.
+    static func stateFile(
+        _ settings: Account.TransmissionBot, account: String, workspace: String, secrets: [String: String]
+    ) throws -> TBStateFile {
+        var passphrase: String?
+        if let template = settings.passphrase {
+            do throws(ExpressionEvaluator.Failure) {
+                passphrase = try ExpressionEvaluator(contexts: Engine.configurationContexts(secrets: secrets))
+                    .render(template.value)
+            } catch {
+                throw Failure.message("account \(account): its passphrase: \(error)", hint: nil)
+            }
+        }
+        return TBStateFile(path: statePath(settings.state.value, workspace: workspace), passphrase: passphrase)
     }
 
     static func statePath(_ path: String, workspace: String) -> String {

@@ -30,45 +30,37 @@ struct TransmissionBotOptions: ParsableArguments {
     @Option(help: "A transmissionbot account of the workspace.") var account: String?
     @Flag(help: "Print JSON for programs.") var json = false
 
-    func settings() throws -> (name: String, settings: Account.TransmissionBot) {
-        let accounts = WorkspaceLoader.validate(paths: [workspace]).workspace.accounts.compactMap {
-            account -> (String, Account.TransmissionBot)? in
+    /// The chosen account and the workspace's secrets, from one reading of the workspace. The secret store is
+    /// opened only when the workspace reads a secret.
+    func chosenAccount() throws -> (name: String, settings: Account.TransmissionBot, secrets: [String: String]) {
+        let workspace = WorkspaceLoader.validate(paths: [self.workspace]).workspace
+        let accounts = workspace.accounts.compactMap { account -> (String, Account.TransmissionBot)? in
             if case .transmissionBot(let settings) = account.settings { (account.name, settings) } else { nil }
         }
+        let chosen: (String, Account.TransmissionBot)
         if let account {
             guard let match = accounts.first(where: { $0.0 == account }) else {
                 throw Failure.message(
-                    "no transmissionbot account '\(account)' in \(workspace)",
+                    "no transmissionbot account '\(account)' in \(self.workspace)",
                     hint: accounts.isEmpty ? nil : "accounts: \(accounts.map(\.0).joined(separator: ", "))")
             }
-            return match
-        }
-        guard accounts.count == 1 else {
-            throw Failure.message(
-                accounts.isEmpty ? "no transmissionbot account in \(workspace)" : "which account? pass --account",
-                hint: accounts.isEmpty ? "add one: accounts: { tb: { protocol: transmissionbot, state: … } }" : nil)
-        }
-        return accounts[0]
-    }
-
-    func file(_ settings: Account.TransmissionBot, name: String) throws -> TBStateFile {
-        var passphrase: String?
-        if let template = settings.passphrase {
-            let configuration = EngineConfiguration(
-                workspace: WorkspaceLoader.validate(paths: [workspace]).workspace,
-                directory: URL(fileURLWithPath: workspace).standardizedFileURL.path)
-            let secrets = try WorkspaceSecrets.load(workspace: configuration)
-            let contexts: [String: Value] = [
-                "secrets": .object(secrets.mapValues { .string($0) }), "env": .object([:]),
-            ]
-            do {
-                passphrase = try ExpressionEvaluator(contexts: contexts).render(template.value)
-            } catch {
-                throw Failure.message("account \(name): its passphrase: \(error)", hint: nil)
+            chosen = match
+        } else {
+            guard accounts.count == 1 else {
+                throw Failure.message(
+                    accounts.isEmpty
+                        ? "no transmissionbot account in \(self.workspace)" : "which account? pass --account",
+                    hint: accounts.isEmpty ? "add one: accounts: { tb: { protocol: transmissionbot, state: … } }" : nil)
             }
+            chosen = accounts[0]
         }
-        return TBStateFile(
-            path: EngineLoader.statePath(settings.state.value, workspace: workspace), passphrase: passphrase)
+        let secrets =
+            chosen.1.passphrase == nil
+            ? [:]
+            : try WorkspaceSecrets.load(
+                workspace: EngineConfiguration(
+                    workspace: workspace, directory: URL(fileURLWithPath: self.workspace).standardizedFileURL.path))
+        return (chosen.0, chosen.1, secrets)
     }
 }
 
@@ -82,8 +74,9 @@ extension Switchboard.TransmissionBotCommand {
         @OptionGroup var options: TransmissionBotOptions
 
         func run() async throws {
-            let (name, settings) = try options.settings()
-            let file = try options.file(settings, name: name)
+            let (name, settings, secrets) = try options.chosenAccount()
+            let file = try EngineLoader.stateFile(
+                settings, account: name, workspace: options.workspace, secrets: secrets)
             let existing: TBState?
             do {
                 existing = try file.load()
@@ -115,13 +108,9 @@ extension Switchboard.TransmissionBotCommand {
         @OptionGroup var options: TransmissionBotOptions
 
         func run() async throws {
-            let (name, settings) = try options.settings()
+            let (name, settings, secrets) = try options.chosenAccount()
             let client = try EngineLoader.transmissionBot(
-                settings, account: name, workspace: options.workspace,
-                secrets: try WorkspaceSecrets.load(
-                    workspace: EngineConfiguration(
-                        workspace: WorkspaceLoader.validate(paths: [options.workspace]).workspace,
-                        directory: URL(fileURLWithPath: options.workspace).standardizedFileURL.path)))
+                settings, account: name, workspace: options.workspace, secrets: secrets)
             let count: TBClient.PrekeyCount
             do throws(NetworkError) {
                 count = try await client.prekeyCount()

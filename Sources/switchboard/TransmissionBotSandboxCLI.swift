@@ -169,10 +169,6 @@ enum TransmissionBotSandboxCLI {
 
     /// Writes the `transmissionbot` script into `directory` and returns its path.
     static func install(in directory: URL, server: String) throws -> String {
-        let script = directory.appendingPathComponent("transmissionbot")
-        let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        try Data("#!/bin/sh\nexec '\(binary)' \(command) '\(server)' \"$@\"\n".utf8).write(to: script)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
-        return script.path
+        try installStandIn(named: "transmissionbot", command: command, server: server, in: directory)
     }
 }
