@@ -1,5 +1,6 @@
 internal import Foundation
 internal import Secrets
+internal import Synchronization
 
 /// Session keys, the only proof of an agent's identity in a session (nexus.md §8): one file per server,
 /// session and agent, mode 0600 under 0700 directories, written atomically. Keys never appear in output.
@@ -40,13 +41,39 @@ public struct SessionKeyStore: Sendable {
     }
 
     public func key(server: String, session: String, agent: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: path(server: server, session: session, agent: agent))
-        else { return nil }
+        let file = path(server: server, session: session, agent: agent)
+        // Every request reads its key: a `stat` says whether the copy read last time is still the file's.
+        var status = stat()
+        guard stat(file, &status) == 0 else { return nil }
+        let version = FileVersion(status)
+        if let cached = Self.cache.withLock({ $0[file] }), cached.version == version { return cached.key }
+        guard let data = FileManager.default.contents(atPath: file) else { return nil }
         let key = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !key.isEmpty else { return nil }
         // From now on it is masked wherever it might be printed or journaled.
         Redactor.shared.register(key)
+        Self.cache.withLock { $0[file] = (key, version) }
         return key
+    }
+
+    /// Keys read, by file, with the version of the file they were read from.
+    private static let cache = Mutex<[String: (key: String, version: FileVersion)]>([:])
+
+    /// What changes when a file is replaced or rewritten: its inode, size and modification time.
+    private struct FileVersion: Equatable {
+        var device: UInt64
+        var inode: UInt64
+        var size: Int64
+        var seconds: Int
+        var nanoseconds: Int
+
+        init(_ status: stat) {
+            device = UInt64(status.st_dev)
+            inode = UInt64(status.st_ino)
+            size = Int64(status.st_size)
+            seconds = status.st_mtim.tv_sec
+            nanoseconds = status.st_mtim.tv_nsec
+        }
     }
 
     public func store(_ key: String, server: String, session: String, agent: String) throws {
