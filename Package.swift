@@ -90,7 +90,7 @@ let package = Package(
         // The run journal: runs, steps, intents, inbox, checkpoints, leases, on SQLite in WAL mode.
         .target(
             name: "Journal",
-            dependencies: ["_JournalCShims", "Secrets", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["_JournalCShims", "Secrets", "Workflow", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictness
         ),
         // Exercises the journal from its own process: the benchmarks and the crash and contention tests.

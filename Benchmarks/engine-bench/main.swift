@@ -1,11 +1,13 @@
 // The engine's throughput against the sandbox, for scripts/bench-engine: 1,000 messages across 100 Nexus
 // sessions through rule → reply → journal, once with a template reply and once with a subprocess responder.
 //
-//   engine-bench DIRECTORY [template|responder]
+//   engine-bench DIRECTORY [template|responder|floor]
 //
 // The workspaces are left in DIRECTORY for the script's nothing-due measurement; naming one kind runs only
-// that one (for a profiler). With ENGINE_BENCH_CPU set it also prints, on stderr, the CPU time the measured
-// tick took against its wall time.
+// that one (for a profiler). `floor` measures no engine at all: the same 1,000 replies sent straight
+// through NexusClient, eight at a time, the most any engine could do against this sandbox on this machine. With ENGINE_BENCH_CPU set it also prints, on stderr, the CPU time the measured
+// tick took against its wall time. With ENGINE_BENCH_PERF_CTL naming a `perf record --control fifo:PATH -D -1`
+// control FIFO, it enables perf for the measured tick only.
 import Engine
 import Foundation
 import Journal
@@ -17,8 +19,9 @@ import Workflow
 let sessionsCount = 100
 let perSession = 10
 let only = CommandLine.arguments.count == 3 ? CommandLine.arguments[2] : nil
-guard (2...3).contains(CommandLine.arguments.count), only == nil || ["template", "responder"].contains(only) else {
-    FileHandle.standardError.write(Data("usage: engine-bench DIRECTORY [template|responder]\n".utf8))
+guard (2...3).contains(CommandLine.arguments.count), only == nil || ["template", "responder", "floor"].contains(only)
+else {
+    FileHandle.standardError.write(Data("usage: engine-bench DIRECTORY [template|responder|floor]\n".utf8))
     exit(2)
 }
 let root = URL(fileURLWithPath: CommandLine.arguments[1])
@@ -93,10 +96,13 @@ func measure(responder: Bool) async throws -> (seconds: Double, messages: Int) {
         try await group.waitForAll()
     }
     for source in configuration.sources { try journal.recordSchedule(source.jobKey, nextDue: nil) }
+    let perf = ProcessInfo.processInfo.environment["ENGINE_BENCH_PERF_CTL"].flatMap { FileHandle(forWritingAtPath: $0) }
+    perf?.write(Data("enable\n".utf8))
     let cpuBefore = cpuSeconds()
     let start = ContinuousClock.now
     let tick = try await engine.tick()
     let elapsed = ContinuousClock.now - start
+    perf?.write(Data("disable\n".utf8))
     if ProcessInfo.processInfo.environment["ENGINE_BENCH_CPU"] != nil {
         FileHandle.standardError.write(Data("cpu \(cpuSeconds() - cpuBefore) s for \(elapsed)\n".utf8))
     }
@@ -105,7 +111,51 @@ func measure(responder: Bool) async throws -> (seconds: Double, messages: Int) {
     return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, tick.sent)
 }
 
+/// The same replies with no engine: 1,000 sends through NexusClient from eight concurrent workers.
+func floor() async throws -> (seconds: Double, messages: Int) {
+    var options = NexusSandbox.Options()
+    options.rateLimit = nil
+    options.defaultMaxAgents = 4
+    let server = try await SandboxServer.start(nexus: NexusSandbox(options: options))
+    defer { Task { await server.stop() } }
+    let http = HTTPClient(connections: 8)
+    let directory = root.appendingPathComponent("floor")
+    let peer = NexusClient(
+        server: server.url, agentID: "peer",
+        keys: SessionKeyStore(directory: directory.appendingPathComponent("peer").path), http: http)
+    let bot = NexusClient(
+        server: server.url, agentID: "bot",
+        keys: SessionKeyStore(directory: directory.appendingPathComponent("bot").path), http: http)
+    var sessions: [String] = []
+    for _ in 0..<sessionsCount {
+        let session = try await peer.createSession().sessionId
+        _ = try await bot.join(session: session)
+        sessions.append(session)
+    }
+    let targets = sessions
+    let start = ContinuousClock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for worker in 0..<8 {
+            group.addTask {
+                for index in stride(from: worker, to: sessionsCount * perSession, by: 8) {
+                    _ = try await bot.send(session: targets[index % sessionsCount], text: "ack \(index)")
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    let elapsed = ContinuousClock.now - start
+    return (
+        Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, sessionsCount * perSession
+    )
+}
+
 do {
+    if only == "floor" {
+        let result = try await floor()
+        print(String(format: "{\"floor_per_second\":%.0f}", Double(result.messages) / result.seconds))
+        exit(0)
+    }
     let template = only == "responder" ? (seconds: 1, messages: 0) : try await measure(responder: false)
     let responder = only == "template" ? (seconds: 1, messages: 0) : try await measure(responder: true)
     var usage = rusage()

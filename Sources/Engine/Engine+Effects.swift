@@ -12,7 +12,7 @@ extension Engine {
     /// URL or headers or a command's environment, never in a message (a responder that echoes its input
     /// cannot leak one to a peer).
     func send(
-        key: String, kind: String, run: RunRecord?, stepID: String?, text: String, json: Value?, to target: Target,
+        key: String, kind: String, run: RunHandle?, stepID: String?, text: String, json: Value?, to target: Target,
         maxStrikes: Int, escalateTo: String?, report: inout TickReport
     ) async -> RunOutcome {
         let text = Redactor.shared.redact(text)
@@ -32,7 +32,7 @@ extension Engine {
 
     /// Delivers a notification to a named channel as an intent.
     func deliver(
-        key: String, run: RunRecord?, stepID: String?, channelName: String, text: String, message: InboundMessage?,
+        key: String, run: RunHandle?, stepID: String?, channelName: String, text: String, message: InboundMessage?,
         maxStrikes: Int, escalateTo: String?, kind: String = "notify", report: inout TickReport
     ) async -> RunOutcome {
         guard let channel = configuration.channels[channelName] else {
@@ -123,19 +123,19 @@ extension Engine {
 
     /// The two-strike core: journal before effect, outcome after, reconcile what is unknown.
     func intent(
-        key: String, record: EffectRecord, run: RunRecord?, stepID: String?, target: String, digest: String,
+        key: String, record: EffectRecord, run: RunHandle?, stepID: String?, target: String, digest: String,
         maxStrikes: Int,
         escalateTo: String?, report: inout TickReport,
         reconcile: ((String, Date) async throws(NetworkError) -> Bool?)?,
         effect: () async throws(NetworkError) -> Void
     ) async -> RunOutcome {
-        let runID = run?.id
         for _ in 0..<2 {
             let decision: Journal.AttemptDecision
             do {
-                decision = try journal.beginAttempt(
-                    key: key, run: runID, stepID: stepID, target: target, payloadDigest: digest, maxStrikes: maxStrikes,
-                    now: now())
+                // A run started in this tick is written with its first intent, in one transaction.
+                decision = try await journal.beginAttempt(
+                    key: key, runHandle: run, stepID: stepID, target: target, payloadDigest: digest,
+                    maxStrikes: maxStrikes, now: now())
             } catch {
                 report.failures.append("journal: \(error.message)")
                 return .failed(retryable: true)
@@ -153,11 +153,13 @@ extension Engine {
             case .attempt:
                 do {
                     try await effect()
-                    _ = try? journal.recordOutcome(.sent, forIntent: key, now: now())
+                    // With the next transaction: a crash before it leaves the intent pending, reconciled next tick.
+                    journal.recordSentLater(intent: key, now: now())
                     log.debug(
                         "sent to \(target)",
                         metadata: [
-                            "intent": "\(key)", "run": "\(runID.map(String.init) ?? "-")", "step": "\(stepID ?? "-")",
+                            "intent": "\(key)", "run": "\(run?.writtenID.map(String.init) ?? "-")",
+                            "step": "\(stepID ?? "-")",
                         ])
                     report.sent += 1
                     observer?(record)
@@ -172,7 +174,8 @@ extension Engine {
                     log.debug(
                         "\(target) failed (strike \(settled?.strikes ?? 0) of \(maxStrikes)): \(error)",
                         metadata: [
-                            "intent": "\(key)", "run": "\(runID.map(String.init) ?? "-")", "step": "\(stepID ?? "-")",
+                            "intent": "\(key)", "run": "\(run?.writtenID.map(String.init) ?? "-")",
+                            "step": "\(stepID ?? "-")",
                         ])
                     if settled?.status == .blocked {
                         if !Self.deliveringEscalation {

@@ -1,12 +1,13 @@
 internal import Foundation
 internal import Journal
+internal import Synchronization
 internal import Transport
 internal import Workflow
 
 /// The interpreter: a handler's steps in order, with `if`, outputs and durable waits.
 extension Engine {
     func execute(
-        _ handler: Handler, from start: Int, run: RunRecord, state: inout RunState, keyPrefix: String, maxStrikes: Int,
+        _ handler: Handler, from start: Int, run: RunHandle, state: inout RunState, keyPrefix: String, maxStrikes: Int,
         escalateTo: String?, report: inout TickReport
     ) async -> RunOutcome {
         var outcome = RunOutcome.completed
@@ -78,7 +79,8 @@ extension Engine {
                     report: &report)
             case .escalate(let to, let text):
                 await escalate(
-                    subject: "run:\(run.id)/\(position)", code: nil, text: render(text) ?? "", channel: to?.value,
+                    subject: "run:\((try? journal.id(of: run)).map(String.init) ?? "-")/\(position)", code: nil,
+                    text: render(text) ?? "", channel: to?.value,
                     report: &report)
             case .set(let assignments):
                 for (name, value) in assignments {
@@ -97,8 +99,11 @@ extension Engine {
                     "max-strikes": .number(Double(maxStrikes)), "escalate-to": escalateTo.map { .string($0) } ?? .null,
                     "state": state.snapshot,
                 ]
-                _ = try? journal.createWait(
-                    run: run.id, stepID: stepID, matcher: JSONText.encode(matcher), deadline: deadline)
+                waitsMayBeOpen.store(true, ordering: .relaxed)
+                if let runID = try? journal.id(of: run) {
+                    _ = try? journal.createWait(
+                        run: runID, stepID: stepID, matcher: JSONText.encode(matcher), deadline: deadline)
+                }
                 result = .waiting
             }
             if let stepID, output != .null { state.steps[stepID] = output }
@@ -154,6 +159,7 @@ extension Engine {
     ) async throws(JournalError)
         -> Bool
     {
+        guard waitsMayBeOpen.load(ordering: .relaxed) else { return false }
         for wait in try journal.openWaits() {
             guard let matcher = try? JSONText.decode(wait.matcher), case .object(let fields) = matcher else { continue }
             if case .string(let from)? = fields["reply-from"] {
@@ -171,7 +177,7 @@ extension Engine {
             guard try journal.resolveWait(wait.id, resolution: "message", now: now()) else { continue }
             let (outcome, steps) = await resume(fields, wait: wait, message: message, timedOut: false, report: &report)
             guard let run = try journal.run(wait.runID) else { return true }
-            try finishResumed(run: run, outcome: outcome, steps: steps, rows: [row.id])
+            try finishResumed(run: RunHandle(id: run.id), outcome: outcome, steps: steps, rows: [row.id])
             return true
         }
         return false
@@ -185,7 +191,7 @@ extension Engine {
                 let run = try journal.run(wait.runID)
             else { continue }
             let (outcome, steps) = await resume(fields, wait: wait, message: nil, timedOut: true, report: &report)
-            try finishResumed(run: run, outcome: outcome, steps: steps, rows: [])
+            try finishResumed(run: RunHandle(id: run.id), outcome: outcome, steps: steps, rows: [])
         }
     }
 
@@ -207,7 +213,8 @@ extension Engine {
         let strikes: Int = if case .number(let number)? = fields["max-strikes"] { Int(number) } else { 2 }
         let escalateTo: String? = if case .string(let text)? = fields["escalate-to"] { text } else { nil }
         let outcome = await execute(
-            handler, from: Int(position) + 1, run: run, state: &state, keyPrefix: prefix, maxStrikes: strikes,
+            handler, from: Int(position) + 1, run: RunHandle(id: run.id), state: &state, keyPrefix: prefix,
+            maxStrikes: strikes,
             escalateTo: escalateTo, report: &report)
         return (outcome, state.stepLog)
     }
@@ -215,11 +222,11 @@ extension Engine {
     /// A resumed or scheduled run ends with its trigger handled whatever the outcome: the wait is resolved and
     /// a schedule's fire is recorded, so nothing would run it again.
     private func finishResumed(
-        run: RunRecord, outcome: RunOutcome, steps: [StepDraft], rows: [Int64]
+        run: RunHandle, outcome: RunOutcome, steps: [StepDraft], rows: [Int64]
     )
         throws(JournalError)
     {
-        try journal.finishRun(run.id, status: outcome.runStatus, steps: steps, handled: rows, now: now())
+        try journal.finishRun(run, status: outcome.runStatus, steps: steps, handled: rows, now: now())
     }
 
     // MARK: - Schedules
@@ -257,9 +264,11 @@ extension Engine {
                     "kind": "schedule", "schedule": .string(schedule.name),
                     "at": .string(Timestamp.format(fire, fractional: false)),
                 ]
-                let run = try journal.beginRun(
-                    trigger: "schedule", reference: "\(key)@\(Int(fire.timeIntervalSince1970))",
-                    workflow: configuration.workflowName, handler: handler.name, now: current)
+                let run = RunHandle(
+                    id: try journal.beginRun(
+                        trigger: "schedule", reference: "\(key)@\(Int(fire.timeIntervalSince1970))",
+                        workflow: configuration.workflowName, handler: handler.name, now: current
+                    ).id)
                 report.runs += 1
                 var state = RunState(message: nil, rule: nil, workflow: configuration.workflowName, trigger: trigger)
                 let outcome = await execute(

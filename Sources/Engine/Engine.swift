@@ -1,6 +1,7 @@
 public import Foundation
 public import Journal
 internal import Logging
+internal import Synchronization
 internal import Transport
 public import Workflow
 
@@ -76,6 +77,8 @@ public final class Engine: @unchecked Sendable {
     static let logger = Logger(label: "switchboard.engine")
     /// ``logger`` with this workspace's `workflow` metadata, made once.
     let log: Logger
+    /// False when no wait is open, so a message need not read the waits to see whether it resumes one.
+    let waitsMayBeOpen = Atomic<Bool>(true)
     /// Set while an escalation is being delivered: its failure must not escalate again.
     @TaskLocal static var deliveringEscalation = false
 
@@ -121,6 +124,7 @@ public final class Engine: @unchecked Sendable {
         try await handleInbox(&report)
         try await resumeExpiredWaits(&report)
         try await runDueSchedules(&report)
+        try journal.flush()
         return report
     }
 
@@ -289,6 +293,8 @@ public final class Engine: @unchecked Sendable {
             conversations[message.conversation, default: []].append((row, message))
         }
         guard !order.isEmpty else { return }
+        // Only this tick creates waits (it holds the lease): with none open, no message needs to look.
+        waitsMayBeOpen.store(try !journal.openWaits().isEmpty, ordering: .relaxed)
         let results = await withTaskGroup(of: (Int, ConversationResult).self) { group in
             var next = 0
             var collected: [(Int, ConversationResult)] = []
@@ -296,7 +302,7 @@ public final class Engine: @unchecked Sendable {
                 let messages = conversations[order[index]]!
                 group.addTask { (index, await self.handleConversation(messages)) }
             }
-            while next < min(8, order.count) {
+            while next < min(16, order.count) {
                 start(next)
                 next += 1
             }
@@ -316,6 +322,8 @@ public final class Engine: @unchecked Sendable {
             if let error = result.error { throw error }
         }
         if !unmatched.isEmpty { try await defaultBehavior(unmatched.sorted { $0.0.id < $1.0.id }, report: &report) }
+        // Runs' ends and `sent` outcomes have ridden along with other transactions; commit what is left.
+        try journal.flush()
     }
 
     struct ConversationResult: Sendable {
@@ -337,7 +345,7 @@ public final class Engine: @unchecked Sendable {
                 let handlerName = resolved.rule.onMessage.flatMap {
                     configuration.handlers[$0.value] != nil ? $0.value : nil
                 }
-                let run = try journal.beginRun(
+                let run = journal.beginRunLater(
                     trigger: "message", reference: "inbox:\(row.id)", workflow: configuration.workflowName,
                     handler: handlerName ?? (resolved.rule.autoReply?.value == true ? "(responder)" : nil), now: now())
                 result.report.runs += 1
@@ -354,7 +362,7 @@ public final class Engine: @unchecked Sendable {
 
     /// A rule's policy: notify and forward bullets, then its handler, or the responder when it auto-replies.
     private func applyPolicy(
-        _ rule: Rule, message: InboundMessage, row: InboxMessage, run: RunRecord, state: inout RunState,
+        _ rule: Rule, message: InboundMessage, row: InboxMessage, run: RunHandle, state: inout RunState,
         report: inout TickReport
     ) async -> RunOutcome {
         let maxStrikes = rule.strikes?.value ?? configuration.escalation?.after?.value ?? 2
@@ -407,7 +415,7 @@ public final class Engine: @unchecked Sendable {
     )
         async throws(JournalError)
     {
-        let run = try journal.beginRun(
+        let run = journal.beginRunLater(
             trigger: "message", reference: "inbox:\(messages[0].0.id)-\(messages.last!.0.id)",
             workflow: configuration.workflowName, handler: nil, now: now())
         report.runs += 1
@@ -428,13 +436,16 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Marks the run's status and, unless a failure may clear on a later tick, its messages handled.
-    private func finish(run: RunRecord, outcome: RunOutcome, steps: [StepDraft], rows: [Int64]) throws(JournalError) {
+    private func finish(run: RunHandle, outcome: RunOutcome, steps: [StepDraft], rows: [Int64]) throws(JournalError) {
         // A failure with strikes left is tried again next tick (sent intents are not repeated);
         // a blocked one waits for an operator.
         let handled = outcome == .failed(retryable: true) ? [] : rows
-        try journal.finishRun(run.id, status: outcome.runStatus, steps: steps, handled: handled, now: now())
+        // With the next transaction: a crash before it leaves the messages unhandled, for the next tick.
+        try journal.finishRun(
+            run, status: outcome.runStatus, steps: steps, handled: handled, now: now(), deferred: true)
         log.debug(
-            "run \(outcome.runStatus.rawValue)", metadata: ["run": "\(run.id)", "handler": "\(run.handler ?? "-")"])
+            "run \(outcome.runStatus.rawValue)",
+            metadata: ["run": "\(run.writtenID.map(String.init) ?? "-")", "messages": "\(rows)"])
     }
 
     static func forwardText(_ message: InboundMessage, note: String?) -> String {

@@ -15,6 +15,17 @@ public enum Timestamp {
 
     /// UTC with milliseconds (`2026-11-21T08:00:00.000Z`), or whole seconds when `fractional` is false.
     public static func format(_ date: Date, fractional: Bool = true) -> String {
+        render(date, separator: "T", fractional: fractional, zone: "Z")
+    }
+
+    /// UTC as GRDB stores a `Date` in SQLite (`2026-11-21 08:00:00.000`, milliseconds rounded down), so the
+    /// journal can bind a date as text without a `DateFormatter` per value and still compare and sort with
+    /// what GRDB wrote.
+    public static func sqlite(_ date: Date) -> String {
+        render(date, separator: " ", fractional: true, zone: "")
+    }
+
+    private static func render(_ date: Date, separator: String, fractional: Bool, zone: String) -> String {
         let milliseconds = (date.timeIntervalSince1970 * 1000).rounded(.down)
         guard milliseconds.isFinite, abs(milliseconds) < 253_402_300_800_000 else { return "invalid-date" }
         let total = Int64(milliseconds)
@@ -30,7 +41,7 @@ public enum Timestamp {
         append(&out, month, width: 2)
         out.append("-")
         append(&out, day, width: 2)
-        out.append("T")
+        out.append(separator)
         append(&out, Int(seconds / 3600), width: 2)
         out.append(":")
         append(&out, Int(seconds % 3600 / 60), width: 2)
@@ -40,7 +51,7 @@ public enum Timestamp {
             out.append(".")
             append(&out, millisecond, width: 3)
         }
-        out.append("Z")
+        out.append(zone)
         return out
     }
 

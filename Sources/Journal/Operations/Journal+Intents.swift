@@ -1,6 +1,7 @@
 public import Foundation
 internal import GRDB
 internal import Secrets
+internal import Synchronization
 
 /// Intents: journal before effect, outcome after, at most `maxStrikes` attempts, then blocked.
 extension Journal {
@@ -31,33 +32,59 @@ extension Journal {
         key: String, run: Int64?, stepID: String?, target: String, payloadDigest: String, maxStrikes: Int = 2,
         now: Date = Date()
     ) throws(JournalError) -> AttemptDecision {
-        try write { db in
-            guard let row = try Row.fetchOne(cached: db, sql: "SELECT * FROM intents WHERE key = ?", arguments: [key])
-            else {
-                try db.cachedExecute(
-                    sql: """
-                        INSERT INTO intents (key, run_id, step_id, target, payload_digest, status, attempts, strikes,
-                          max_strikes, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, 'pending', 1, 0, ?, ?, ?)
-                        """, arguments: [key, run, stepID, target, payloadDigest, maxStrikes, now, now])
-                return .attempt(try Self.intent(db, key: key))
-            }
-            let intent = IntentRecord(row: row)
-            switch intent.status {
-            case .sent: return .alreadySent(intent)
-            case .blocked: return .blocked(intent)
-            case .pending, .unknown: return .interrupted(intent)
-            case .failed:
-                guard intent.strikes < intent.maxStrikes else { return .blocked(intent) }
-                // The run making this attempt owns the intent now (resolving it re-runs that run's messages).
-                try db.cachedExecute(
-                    sql: """
-                        UPDATE intents SET status = 'pending', attempts = attempts + 1, run_id = COALESCE(?, run_id),
-                          updated_at = ? WHERE key = ?
-                        """,
-                    arguments: [run, now, key])
-                return .attempt(try Self.intent(db, key: key))
-            }
+        let handle = run.map(RunHandle.init(id:))
+        return try write { db in
+            try Self.attempt(
+                db, key: key, run: handle, stepID: stepID, target: target, payloadDigest: payloadDigest,
+                maxStrikes: maxStrikes, now: now)
+        }
+    }
+
+    /// ``beginAttempt(key:run:stepID:target:payloadDigest:maxStrikes:now:)`` as a busy tick makes it: committed
+    /// together with the attempts other tasks begin at the same moment (one commit for them all, see
+    /// ``writeTogether(_:)``), and with its run written first if that is still waiting.
+    public func beginAttempt(
+        key: String, runHandle: RunHandle?, stepID: String?, target: String, payloadDigest: String,
+        maxStrikes: Int = 2, now: Date = Date()
+    ) async throws(JournalError) -> AttemptDecision {
+        try await writeTogether { db in
+            try Self.attempt(
+                db, key: key, run: runHandle, stepID: stepID, target: target, payloadDigest: payloadDigest,
+                maxStrikes: maxStrikes, now: now)
+        }
+    }
+
+    private static func attempt(
+        _ db: Database, key: String, run runHandle: RunHandle?, stepID: String?, target: String,
+        payloadDigest: String, maxStrikes: Int, now: Date
+    ) throws -> AttemptDecision {
+        let run = runHandle?.storage.withLock { $0 }
+        guard let row = try Row.fetchOne(cached: db, sql: "SELECT * FROM intents WHERE key = ?", arguments: [key])
+        else {
+            try db.cachedExecute(
+                sql: """
+                    INSERT INTO intents (key, run_id, step_id, target, payload_digest, status, attempts, strikes,
+                      max_strikes, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, 'pending', 1, 0, ?, ?, ?)
+                    """,
+                arguments: [key, run, stepID, target, payloadDigest, maxStrikes, now.journalText, now.journalText])
+            return .attempt(try Self.intent(db, key: key))
+        }
+        let intent = IntentRecord(row: row)
+        switch intent.status {
+        case .sent: return .alreadySent(intent)
+        case .blocked: return .blocked(intent)
+        case .pending, .unknown: return .interrupted(intent)
+        case .failed:
+            guard intent.strikes < intent.maxStrikes else { return .blocked(intent) }
+            // The run making this attempt owns the intent now (resolving it re-runs that run's messages).
+            try db.cachedExecute(
+                sql: """
+                    UPDATE intents SET status = 'pending', attempts = attempts + 1, run_id = COALESCE(?, run_id),
+                      updated_at = ? WHERE key = ?
+                    """,
+                arguments: [run, now.journalText, key])
+            return .attempt(try Self.intent(db, key: key))
         }
     }
 
@@ -77,7 +104,7 @@ extension Journal {
                     sql: """
                         UPDATE intents SET status = 'sent', last_error_code = NULL, last_error_message = NULL, updated_at = ?
                         WHERE key = ? AND status = 'pending'
-                        """, arguments: [now, key])
+                        """, arguments: [now.journalText, key])
             case .failed(let code, let message), .unknown(let code, let message):
                 let status = if case .failed = outcome { "failed" } else { "unknown" }
                 try db.cachedExecute(
@@ -86,10 +113,24 @@ extension Journal {
                           status = CASE WHEN strikes + 1 >= max_strikes THEN 'blocked' ELSE ? END,
                           last_error_code = ?, last_error_message = ?, updated_at = ?
                         WHERE key = ? AND status = 'pending'
-                        """, arguments: [status, code, Redactor.shared.redact(message), now, key])
+                        """, arguments: [status, code, Redactor.shared.redact(message), now.journalText, key])
             }
             guard db.changesCount == 1 else { throw try Self.notInFlight(db, key: key, path: path) }
             return try Self.intent(db, key: key)
+        }
+    }
+
+    /// Records that the attempt in flight was sent, with the next transaction (``Journal/flush()``). A crash
+    /// before then leaves the intent pending, which the next tick reconciles with the network like any
+    /// interrupted attempt: nothing is sent twice. A late outcome (the intent no longer pending) changes nothing.
+    public func recordSentLater(intent key: String, now: Date = Date()) {
+        let stamp = now.journalText
+        writeLater { db in
+            try db.cachedExecute(
+                sql: """
+                    UPDATE intents SET status = 'sent', last_error_code = NULL, last_error_message = NULL, updated_at = ?
+                    WHERE key = ? AND status = 'pending'
+                    """, arguments: [stamp, key])
         }
     }
 
@@ -104,7 +145,7 @@ extension Journal {
                     UPDATE intents SET status = CASE WHEN ? THEN 'sent'
                         WHEN strikes >= max_strikes THEN 'blocked' ELSE 'failed' END, updated_at = ?
                     WHERE key = ? AND status IN ('pending', 'unknown')
-                    """, arguments: [sent, now, key])
+                    """, arguments: [sent, now.journalText, key])
             guard db.changesCount == 1 else { throw try Self.notInFlight(db, key: key, path: path) }
             return try Self.intent(db, key: key)
         }
@@ -170,7 +211,7 @@ extension Journal {
             }
             try db.cachedExecute(
                 sql: "UPDATE intents SET status = 'failed', strikes = 0, updated_at = ? WHERE id = ?",
-                arguments: [now, intent.id])
+                arguments: [now.journalText, intent.id])
             if let run = intent.runID {
                 try db.cachedExecute(
                     sql: "UPDATE inbox SET handling_run_id = NULL WHERE handling_run_id = ?", arguments: [run])
@@ -208,7 +249,7 @@ extension Journal {
                         INSERT INTO intents (key, target, payload_digest, status, attempts, created_at, updated_at)
                         VALUES (?, ?, '', 'pending', 1, ?, ?) ON CONFLICT(key) DO NOTHING
                         """)
-                for key in slice { try insert.execute(arguments: [key, target, now, now]) }
+                for key in slice { try insert.execute(arguments: [key, target, now.journalText, now.journalText]) }
             }
             start += batch
         }

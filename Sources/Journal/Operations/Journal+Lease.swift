@@ -24,7 +24,8 @@ extension Journal {
                     INSERT INTO leases (name, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?)
                     ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, acquired_at = excluded.acquired_at,
                       expires_at = excluded.expires_at
-                    """, arguments: [lease.name, lease.holder, lease.acquiredAt, lease.expiresAt])
+                    """,
+                arguments: [lease.name, lease.holder, lease.acquiredAt.journalText, lease.expiresAt.journalText])
             return .acquired(lease)
         }
     }
@@ -39,7 +40,7 @@ extension Journal {
         try write { db in
             try db.cachedExecute(
                 sql: "UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ?",
-                arguments: [now + duration, name, holder])
+                arguments: [(now + duration).journalText, name, holder])
             return db.changesCount == 1
         }
     }

@@ -15,13 +15,13 @@ extension Journal {
                     INSERT INTO sessions (account, session, expires_at, last_renewed_at) VALUES (?, ?, ?, ?)
                     ON CONFLICT(account, session) DO UPDATE SET expires_at = excluded.expires_at,
                       last_renewed_at = COALESCE(excluded.last_renewed_at, sessions.last_renewed_at)
-                    """, arguments: [account, session, expiresAt, renewedAt])
+                    """, arguments: [account, session, expiresAt.journalText, renewedAt?.journalText])
         }
     }
 
     /// Soonest to expire first.
     public func sessions() throws(JournalError) -> [SessionRecord] {
-        try read { db in
+        try readIndependently { db in
             try Row.fetchAll(cached: db, sql: "SELECT * FROM sessions ORDER BY expires_at").map(
                 SessionRecord.init(row:))
         }
@@ -34,13 +34,13 @@ extension Journal {
                     INSERT INTO schedules (job_key, next_due, last_fired) VALUES (?, ?, ?)
                     ON CONFLICT(job_key) DO UPDATE SET next_due = excluded.next_due,
                       last_fired = COALESCE(excluded.last_fired, schedules.last_fired)
-                    """, arguments: [jobKey, nextDue, lastFired])
+                    """, arguments: [jobKey, nextDue?.journalText, lastFired?.journalText])
         }
     }
 
     /// Soonest due first; jobs with no due time last.
     public func schedules() throws(JournalError) -> [ScheduleRecord] {
-        try read { db in
+        try readIndependently { db in
             try Row.fetchAll(cached: db, sql: "SELECT * FROM schedules ORDER BY next_due IS NULL, next_due, job_key")
                 .map(ScheduleRecord.init(row:))
         }
@@ -54,7 +54,7 @@ extension Journal {
         try write { db in
             try db.cachedExecute(
                 sql: "INSERT INTO waits (run_id, step_id, matcher, deadline) VALUES (?, ?, ?, ?)",
-                arguments: [run, stepID, Redactor.shared.redact(matcher), deadline])
+                arguments: [run, stepID, Redactor.shared.redact(matcher), deadline.journalText])
             return WaitRecord(
                 id: db.lastInsertedRowID, runID: run, stepID: stepID, matcher: matcher, deadline: deadline,
                 resolvedAt: nil, resolution: nil)
@@ -67,14 +67,14 @@ extension Journal {
         try write { db in
             try db.cachedExecute(
                 sql: "UPDATE waits SET resolved_at = ?, resolution = ? WHERE id = ? AND resolved_at IS NULL",
-                arguments: [now, Redactor.shared.redact(resolution), id])
+                arguments: [now.journalText, Redactor.shared.redact(resolution), id])
             return db.changesCount == 1
         }
     }
 
     /// Unresolved waits, soonest deadline first.
     public func openWaits() throws(JournalError) -> [WaitRecord] {
-        try read { db in
+        try readIndependently { db in
             try Row.fetchAll(cached: db, sql: "SELECT * FROM waits WHERE resolved_at IS NULL ORDER BY deadline")
                 .map(WaitRecord.init(row:))
         }
@@ -88,7 +88,7 @@ extension Journal {
         try write { db in
             try db.cachedExecute(
                 sql: "INSERT INTO escalations (subject, code, message, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [subject, code, Redactor.shared.redact(message), now])
+                arguments: [subject, code, Redactor.shared.redact(message), now.journalText])
             return EscalationRecord(
                 id: db.lastInsertedRowID, subject: subject, code: code, message: message, createdAt: now, sentAt: nil,
                 resolvedAt: nil, resolvedBy: nil)
@@ -97,7 +97,8 @@ extension Journal {
 
     public func markEscalationSent(_ id: Int64, now: Date = Date()) throws(JournalError) {
         try write { db in
-            try db.cachedExecute(sql: "UPDATE escalations SET sent_at = ? WHERE id = ?", arguments: [now, id])
+            try db.cachedExecute(
+                sql: "UPDATE escalations SET sent_at = ? WHERE id = ?", arguments: [now.journalText, id])
         }
     }
 
@@ -111,6 +112,6 @@ extension Journal {
     static func closeEscalations(_ db: Database, subject: String, by operator: String, now: Date) throws {
         try db.cachedExecute(
             sql: "UPDATE escalations SET resolved_at = ?, resolved_by = ? WHERE subject = ? AND resolved_at IS NULL",
-            arguments: [now, `operator`, subject])
+            arguments: [now.journalText, `operator`, subject])
     }
 }

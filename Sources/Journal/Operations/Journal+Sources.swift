@@ -25,7 +25,7 @@ extension Journal {
                     """)
             for message in messages {
                 try insert.execute(arguments: [
-                    message.account, message.conversation, message.messageID, message.cursor, now,
+                    message.account, message.conversation, message.messageID, message.cursor, now.journalText,
                     Redactor.shared.redact(message.payload),
                 ])
                 if db.changesCount == 1 {
@@ -44,7 +44,7 @@ extension Journal {
                       ack_state = COALESCE(excluded.ack_state, checkpoints.ack_state),
                       consecutive_failures = 0, last_error_code = NULL, last_error_message = NULL,
                       updated_at = excluded.updated_at
-                    """, arguments: [source, cursor, ackState, now])
+                    """, arguments: [source, cursor, ackState, now.journalText])
             return PollRecord(new: new, checkpoint: try Self.checkpoint(db, source: source)!)
         }
     }
@@ -54,7 +54,7 @@ extension Journal {
         try write { db in
             try db.cachedExecute(
                 sql: "UPDATE checkpoints SET ack_state = ?, updated_at = ? WHERE source = ?",
-                arguments: [ackState, now, source])
+                arguments: [ackState, now.journalText, source])
         }
     }
 
@@ -71,11 +71,11 @@ extension Journal {
                     ON CONFLICT(source) DO UPDATE SET consecutive_failures = consecutive_failures + 1,
                       last_error_code = excluded.last_error_code, last_error_message = excluded.last_error_message,
                       updated_at = excluded.updated_at
-                    """, arguments: [source, code, Redactor.shared.redact(message), now])
+                    """, arguments: [source, code, Redactor.shared.redact(message), now.journalText])
             try db.cachedExecute(
                 sql:
                     "UPDATE checkpoints SET paused_at = ? WHERE source = ? AND paused_at IS NULL AND consecutive_failures >= ?",
-                arguments: [now, source, maxStrikes])
+                arguments: [now.journalText, source, maxStrikes])
             return try Self.checkpoint(db, source: source)!
         }
     }
@@ -85,7 +85,7 @@ extension Journal {
     }
 
     public func checkpoints() throws(JournalError) -> [Checkpoint] {
-        try read { db in
+        try readIndependently { db in
             try Row.fetchAll(cached: db, sql: "SELECT * FROM checkpoints ORDER BY source").map(Checkpoint.init(row:))
         }
     }
@@ -108,7 +108,7 @@ extension Journal {
             try db.cachedExecute(
                 sql:
                     "UPDATE checkpoints SET paused_at = NULL, consecutive_failures = 0, updated_at = ? WHERE source = ?",
-                arguments: [now, source])
+                arguments: [now.journalText, source])
             guard db.changesCount == 1 else {
                 throw JournalError(
                     .notFound, path: path, "no source '\(source)'", hint: "`switchboard status` lists paused sources")
@@ -128,15 +128,16 @@ extension Journal {
         }
     }
 
-    /// The latest messages of a conversation, oldest first: the history a responder is given.
+    /// The latest messages of a conversation, oldest first: the history a responder is given. Their
+    /// `handlingRunID` may lag a run's deferred end.
     public func recentMessages(
         account: String, conversation: String, limit: Int = 10
     ) throws(JournalError)
         -> [InboxMessage]
     {
-        try read { db in
+        try readIndependently { db in
             try Row.fetchAll(
-                db,
+                cached: db,
                 sql: "SELECT * FROM inbox WHERE account = ? AND conversation = ? ORDER BY id DESC LIMIT ?",
                 arguments: [account, conversation, limit]
             ).map(InboxMessage.init(row:)).reversed()

@@ -1,5 +1,7 @@
 public import Foundation
 internal import GRDB
+internal import Synchronization
+internal import Workflow
 internal import _JournalCShims
 
 /// The SQLite journal of a workspace: runs, steps, intents, inbox, checkpoints, sessions, schedules, waits,
@@ -29,6 +31,24 @@ public final class Journal: Sendable {
 
     public let path: String
     let pool: DatabasePool
+    /// Writes a caller has let wait (``flush()``): applied in order at the start of the next transaction this
+    /// journal commits, whoever commits it.
+    let deferred = Mutex<Deferred>(Deferred())
+    /// Writes waiting for the next group commit (``writeTogether(_:)``), and whether one is under way.
+    let group = Mutex<(waiting: [GroupWrite], committing: Bool)>(([], false))
+    /// Where group commits run: off the cooperative pool, whose few threads must not block on the disk.
+    let groupQueue = DispatchQueue(label: "switchboard-journal-group-commit")
+
+    struct GroupWrite: Sendable {
+        var body: @Sendable (Database) throws -> any Sendable
+        var resume: @Sendable (Result<any Sendable, JournalError>) -> Void
+    }
+
+    struct Deferred {
+        var operations: [@Sendable (Database) throws -> Void] = []
+        /// Deferred writes SQLite refused on their own (a constraint): dropped, reported by ``flush()``.
+        var failures: [JournalError] = []
+    }
 
     /// The SQLite file header; anything else is not a database and must not be touched.
     private static let header = Array("SQLite format 3\u{0}".utf8)
@@ -191,23 +211,122 @@ public final class Journal: Sendable {
     // MARK: - Transactions
 
     /// A write transaction that takes the write lock at once (BEGIN IMMEDIATE), so read-then-write logic
-    /// such as the lease cannot interleave with another process.
+    /// such as the lease cannot interleave with another process. Deferred writes go first, in the same
+    /// transaction; if it rolls back they wait for the next one.
     func write<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
         do {
             return try pool.writeWithoutTransaction { db in
-                var result: T?
-                try db.inTransaction(.immediate) {
-                    result = try body(db)
-                    return .commit
+                let pending = deferred.withLock { state in
+                    defer { state.operations = [] }
+                    return state.operations
                 }
-                return result!
+                do {
+                    var result: T?
+                    try db.inTransaction(.immediate) {
+                        for operation in pending { try applyDeferred(operation, db) }
+                        result = try body(db)
+                        return .commit
+                    }
+                    return result!
+                } catch {
+                    if !pending.isEmpty { deferred.withLock { $0.operations.insert(contentsOf: pending, at: 0) } }
+                    throw error
+                }
             }
         } catch {
             throw JournalError.from(error, path: path)
         }
     }
 
+    /// A deferred write that breaks a constraint is dropped (SQLite has undone that statement alone) and kept
+    /// for ``flush()`` to report; anything else (a full disk, a lock) fails the transaction, and every deferred
+    /// write waits for the next one.
+    private func applyDeferred(_ operation: @Sendable (Database) throws -> Void, _ db: Database) throws {
+        do {
+            try operation(db)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            deferred.withLock { $0.failures.append(JournalError.from(error, path: path)) }
+        }
+    }
+
+    /// A write transaction shared with every other `writeTogether` that arrives while one is being committed
+    /// (group commit): concurrent tasks each wait for their write to be durable, and pay for one commit
+    /// between them instead of one each. Off the caller's thread: a task waiting for its commit leaves its
+    /// thread to others. If any write in a group fails, each is tried again in a transaction of its own, so one
+    /// failure is its own caller's alone.
+    func writeTogether<T: Sendable>(
+        _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws(JournalError) -> T {
+        let result: Result<T, JournalError> = await withCheckedContinuation { continuation in
+            let waiting = GroupWrite(
+                body: { db in try body(db) },
+                resume: { result in continuation.resume(returning: result.map { $0 as! T }) })
+            let lead = group.withLock { state in
+                state.waiting.append(waiting)
+                defer { state.committing = true }
+                return !state.committing
+            }
+            if lead { groupQueue.async { self.commitGroups() } }
+        }
+        return try result.get()
+    }
+
+    /// Commits what has gathered, again and again, until nothing waits.
+    private func commitGroups() {
+        while true {
+            let batch = group.withLock { state in
+                defer { state.waiting = [] }
+                if state.waiting.isEmpty { state.committing = false }
+                return state.waiting
+            }
+            guard !batch.isEmpty else { return }
+            var results: [any Sendable] = []
+            do throws(JournalError) {
+                try write { db in
+                    results = []
+                    for waiting in batch { results.append(try waiting.body(db)) }
+                }
+            } catch {
+                for waiting in batch {
+                    waiting.resume(Result { () throws(JournalError) in try write { db in try waiting.body(db) } })
+                }
+                continue
+            }
+            for (waiting, result) in zip(batch, results) { waiting.resume(.success(result)) }
+        }
+    }
+
+    /// Lets a write wait for the next transaction (or ``flush()``), to save a commit per write on a busy
+    /// tick. Only for writes a crash may lose: ones the next tick redoes or reconciles (an intent's `sent`
+    /// outcome, a run's start and end).
+    func writeLater(_ operation: @escaping @Sendable (Database) throws -> Void) {
+        deferred.withLock { $0.operations.append(operation) }
+    }
+
+    /// Commits every write that was let wait, and throws the first that SQLite refused since the last flush.
+    /// Reads do the commit first by themselves, so this process always reads what it wrote; other processes
+    /// see those writes once they are committed.
+    public func flush() throws(JournalError) {
+        if deferred.withLock({ !$0.operations.isEmpty }) { try write { _ in } }
+        let failure = deferred.withLock { state in
+            defer { state.failures = [] }
+            return state.failures.first
+        }
+        if let failure { throw failure }
+    }
+
     func read<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
+        if deferred.withLock({ !$0.operations.isEmpty }) { try write { _ in } }
+        do {
+            return try pool.read(body)
+        } catch {
+            throw JournalError.from(error, path: path)
+        }
+    }
+
+    /// A read of tables deferred writes never touch (waits, sessions, schedules, checkpoints, the inbox's
+    /// messages), which need not flush them first.
+    func readIndependently<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
         do {
             return try pool.read(body)
         } catch {
@@ -241,4 +360,10 @@ extension Row {
     {
         try fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
     }
+}
+
+extension Date {
+    /// The date as GRDB stores one (`yyyy-MM-dd HH:mm:ss.SSS`, UTC), made without GRDB's `DateFormatter`
+    /// (an ICU call per value, a few percent of a busy tick). Statements bind this instead of the `Date`.
+    var journalText: String { Timestamp.sqlite(self) }
 }
