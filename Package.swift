@@ -57,10 +57,15 @@ let package = Package(
             ],
             swiftSettings: strictness
         ),
+        // posix_spawn's GNU extensions (close every other descriptor, change directory) and pipe2: not in Glibc's
+        // Swift module.
+        .target(name: "_ChildProcessCShims"),
         // Networks' command-line tools as child processes: explicit argv, clean environment, timeout.
         .target(
             name: "ChildProcess",
-            dependencies: ["Transport", .product(name: "Subprocess", package: "swift-subprocess")],
+            dependencies: [
+                "Transport", "_ChildProcessCShims", .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
             swiftSettings: strictness),
         // masumi-agent-messenger through its official CLI (protocols/masumi.md), one child process per call.
         .target(
@@ -82,7 +87,7 @@ let package = Package(
             name: "Engine",
             dependencies: [
                 "Workflow", "Journal", "Transport", "Nexus", "Masumi", "TransmissionBot", "Secrets", "CSodium",
-                .product(name: "Logging", package: "swift-log"),
+                "ChildProcess", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictness),
         // What GRDB does not expose: sqlite3_db_config is variadic, so it needs C.
@@ -158,7 +163,8 @@ let package = Package(
         .testTarget(
             name: "NexusTests", dependencies: ["Nexus", "Sandbox", "Transport", "Workflow"], swiftSettings: strictness),
         .testTarget(
-            name: "EngineTests", dependencies: ["Engine", "Journal", "Nexus", "Sandbox", "Transport", "Workflow"],
+            name: "EngineTests",
+            dependencies: ["Engine", "ChildProcess", "Journal", "Nexus", "Sandbox", "Transport", "Workflow"],
             swiftSettings: strictness),
         .testTarget(
             name: "TBX1Tests", dependencies: ["TBX1", "CSodium"], resources: [.copy("Resources/tbx1_vectors.json")],

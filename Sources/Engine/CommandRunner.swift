@@ -1,3 +1,4 @@
+internal import ChildProcess
 public import Foundation
 public import Transport
 
@@ -39,71 +40,32 @@ public enum CommandRunner {
                 network: "command", code: "not_found", message: "\(program) is not an executable file",
                 isTransient: false)
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = Array(argv.dropFirst())
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = environment
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        do {
-            try process.run()
+        let output: CapturedRun.Output
+        do throws(CapturedRun.SpawnError) {
+            output = try await withCheckedContinuation { continuation in
+                // It blocks in `poll` and `waitpid`: on a thread of its own, not the cooperative pool's.
+                DispatchQueue.global().async {
+                    continuation.resume(
+                        returning: Result { () throws(CapturedRun.SpawnError) in
+                            try CapturedRun.run(
+                                executable: executable, arguments: Array(argv.dropFirst()), environment: environment,
+                                directory: directory, stdin: stdin, timeout: timeout, outputLimit: outputLimit)
+                        })
+                }
+            }.get()
         } catch {
             throw NetworkError(
-                network: "command", code: "not_found",
-                message: "\(program) could not start: \(error.localizedDescription)",
+                network: "command", code: "not_found", message: "\(program) could not start: \(error.message)",
                 isTransient: false)
         }
-        let result: (Output, Bool) = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let timer = DispatchSource.makeTimerSource()
-                nonisolated(unsafe) var timedOut = false
-                timer.schedule(deadline: .now() + timeout)
-                timer.setEventHandler {
-                    timedOut = true
-                    process.terminate()
-                    DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
-                        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-                    }
-                }
-                timer.resume()
-                // Feed stdin from another thread so a child that writes before reading cannot deadlock us.
-                DispatchQueue.global().async {
-                    try? input.fileHandleForWriting.write(contentsOf: stdin)
-                    try? input.fileHandleForWriting.close()
-                }
-                let errorData = LockedBox(Data())
-                let errorReader = DispatchGroup()
-                errorReader.enter()
-                DispatchQueue.global().async {
-                    errorData.value = (try? errors.fileHandleForReading.read(upToCount: outputLimit)) ?? Data()
-                    _ = try? errors.fileHandleForReading.readToEnd()
-                    errorReader.leave()
-                }
-                let outputData = (try? output.fileHandleForReading.read(upToCount: outputLimit)) ?? Data()
-                _ = try? output.fileHandleForReading.readToEnd()
-                process.waitUntilExit()
-                errorReader.wait()
-                timer.cancel()
-                continuation.resume(
-                    returning: (
-                        Output(
-                            exitCode: process.terminationStatus,
-                            stdout: String(decoding: outputData, as: UTF8.self),
-                            stderr: String(decoding: errorData.value, as: UTF8.self)), timedOut
-                    ))
-            }
-        }
-        if result.1 {
+        if output.timedOut {
             throw NetworkError(
                 network: "command", code: "timeout", message: "\(program) did not finish within \(Int(timeout)) s",
                 isTransient: true)
         }
-        return result.0
+        return Output(
+            exitCode: output.status, stdout: String(decoding: output.stdout, as: UTF8.self),
+            stderr: String(decoding: output.stderr, as: UTF8.self))
     }
 
     /// The environment a child gets: a few basics from ours, then what the workflow sets.
@@ -113,19 +75,5 @@ public enum CommandRunner {
         for name in ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"] { environment[name] = inherited[name] }
         environment.merge(extra) { _, new in new }
         return environment
-    }
-}
-
-final class LockedBox<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-
-    init(_ value: Value) {
-        stored = value
-    }
-
-    var value: Value {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
     }
 }
