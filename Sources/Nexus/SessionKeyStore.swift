@@ -32,8 +32,10 @@ public struct SessionKeyStore: Sendable {
         func safe(_ text: String) -> String {
             let mapped = String(
                 text.unicodeScalars.map {
-                    $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-")
-                        ? Character($0) : "_"
+                    switch $0.value {
+                    case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D: Character($0)
+                    default: "_"
+                    }
                 })
             return mapped.isEmpty ? "_" : mapped
         }

@@ -209,6 +209,27 @@ import Workflow
             !FileManager.default.fileExists(atPath: (store.directory as NSString).deletingLastPathComponent + "/.key"))
     }
 
+    /// Keys are kept in memory between requests, but a key file another process rewrites or removes is read
+    /// again: the copy is only used while the file's inode, size and modification time are the same.
+    @Test func aRewrittenKeyFileIsReadAgain() throws {
+        let store = keyStore()
+        try store.store("first-key", server: "http://x", session: "s1", agent: "bot")
+        #expect(store.key(server: "http://x", session: "s1", agent: "bot") == "first-key")
+        // Another process (a second store on the same directory) replaces it with a key of the same length.
+        try SessionKeyStore(directory: store.directory).store(
+            "other-key", server: "http://x", session: "s1", agent: "bot")
+        #expect(store.key(server: "http://x", session: "s1", agent: "bot") == "other-key")
+        // Rewritten in place, same size, same inode: the modification time tells.
+        let file = try #require(
+            FileManager.default.subpathsOfDirectory(atPath: store.directory).first { $0.hasSuffix("bot.key") })
+        let path = store.directory + "/" + file
+        usleep(10_000)
+        try Data("third-key".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(store.key(server: "http://x", session: "s1", agent: "bot") == "third-key")
+        store.remove(server: "http://x", session: "s1", agent: "bot")
+        #expect(store.key(server: "http://x", session: "s1", agent: "bot") == nil)
+    }
+
     @Test func retryAfterIsClampedToAnHour() {
         for (header, expected) in [("30", 30.0), ("inf", nil), ("1e19", 3600), ("-5", 0), ("nonsense", nil)]
             as [(String, Double?)]
