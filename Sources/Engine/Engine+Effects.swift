@@ -197,17 +197,17 @@ extension Engine {
     // MARK: - Responder
 
     /// The workspace's responder: message, rule and recent history as JSON on stdin, the reply on stdout.
-    func respond(message: InboundMessage, rule: Rule) async throws(NetworkError) -> String {
+    func respond(message: InboundMessage, row: InboxMessage, rule: Rule) async throws(NetworkError) -> String {
         guard let responder = configuration.responder else {
             throw NetworkError(
                 network: "command", code: "no_responder", message: "no responder is configured", isTransient: false)
         }
-        // The conversation's latest messages (this one last), as the journal holds them.
-        let account = (try? Target.parse(message.conversation).get())?.account ?? ""
-        let rows = (try? journal.recentMessages(account: account, conversation: message.conversation, limit: 50)) ?? []
-        // Up to this message: later ones (already journaled in the same poll) are not history yet.
-        let end = rows.firstIndex { $0.messageID == message.id }.map { $0 + 1 } ?? rows.count
-        let history: [Value] = rows[..<end].suffix(10).compactMap { Self.decode($0.payload).map(RunState.value) }
+        // The conversation's latest messages up to this one (later ones, journaled in the same poll, are not
+        // history yet), as the journal holds them.
+        let rows =
+            (try? journal.recentMessages(
+                account: row.account, conversation: message.conversation, limit: 10, through: row.id)) ?? []
+        let history: [Value] = rows.compactMap { Self.decode($0.payload).map(RunState.value) }
         let input: Value = [
             "message": RunState.value(message), "rule": RunState.value(rule),
             "instructions": rule.onMessage.map { .string($0.value) } ?? .null, "history": .array(history),

@@ -125,6 +125,8 @@ public final class Engine: @unchecked Sendable {
         try await resumeExpiredWaits(&report)
         try await runDueSchedules(&report)
         try journal.flush()
+        // Best effort: a reader in the way, or a failure here, only leaves it to the next tick.
+        try? journal.checkpointIfOverBudget()
         return report
     }
 
@@ -394,7 +396,7 @@ public final class Engine: @unchecked Sendable {
         if rule.autoReply?.value == true, let target = try? Target.parse(message.conversation).get() {
             let reply: String
             do {
-                reply = try await respond(message: message, rule: rule)
+                reply = try await respond(message: message, row: row, rule: rule)
             } catch {
                 report.failures.append("responder: \(error)")
                 return .failed(retryable: error.isTransient)

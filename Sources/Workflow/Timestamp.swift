@@ -18,15 +18,17 @@ public enum Timestamp {
         render(date, separator: "T", fractional: fractional, zone: "Z")
     }
 
-    /// UTC as GRDB stores a `Date` in SQLite (`2026-11-21 08:00:00.000`, milliseconds rounded down), so the
-    /// journal can bind a date as text without a `DateFormatter` per value and still compare and sort with
-    /// what GRDB wrote.
+    /// UTC as GRDB stores a `Date` in SQLite (`2026-11-21 08:00:00.000`, to the nearest millisecond, as
+    /// its `DateFormatter` rounds), so the journal can bind a date as text without a `DateFormatter` per
+    /// value and still compare and sort with what GRDB wrote.
     public static func sqlite(_ date: Date) -> String {
-        render(date, separator: " ", fractional: true, zone: "")
+        render(date, separator: " ", fractional: true, zone: "", nearest: true)
     }
 
-    private static func render(_ date: Date, separator: String, fractional: Bool, zone: String) -> String {
-        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded(.down)
+    private static func render(
+        _ date: Date, separator: String, fractional: Bool, zone: String, nearest: Bool = false
+    ) -> String {
+        let milliseconds = (date.timeIntervalSince1970 * 1000 + (nearest ? 0.5 : 0)).rounded(.down)
         guard milliseconds.isFinite, abs(milliseconds) < 253_402_300_800_000 else { return "invalid-date" }
         let total = Int64(milliseconds)
         var seconds = total.quotientFloorDivided(by: 1000)

@@ -61,14 +61,21 @@ extension Journal {
         let run = runHandle?.storage.withLock { $0 }
         guard let row = try Row.fetchOne(cached: db, sql: "SELECT * FROM intents WHERE key = ?", arguments: [key])
         else {
+            let stamp = now.journalText
             try db.cachedExecute(
                 sql: """
                     INSERT INTO intents (key, run_id, step_id, target, payload_digest, status, attempts, strikes,
                       max_strikes, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, 'pending', 1, 0, ?, ?, ?)
                     """,
-                arguments: [key, run, stepID, target, payloadDigest, maxStrikes, now.journalText, now.journalText])
-            return .attempt(try Self.intent(db, key: key))
+                arguments: [key, run, stepID, target, payloadDigest, maxStrikes, stamp, stamp])
+            // The row just written, without reading it back (its dates as a read would give them).
+            let created = Date.fromDatabaseValue(stamp.databaseValue) ?? now
+            return .attempt(
+                IntentRecord(
+                    id: db.lastInsertedRowID, key: key, runID: run, stepID: stepID, target: target,
+                    payloadDigest: payloadDigest, status: .pending, attempts: 1, strikes: 0, maxStrikes: maxStrikes,
+                    lastErrorCode: nil, lastErrorMessage: nil, createdAt: created, updatedAt: created))
         }
         let intent = IntentRecord(row: row)
         switch intent.status {

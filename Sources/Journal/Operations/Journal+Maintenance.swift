@@ -90,6 +90,18 @@ extension Journal {
         return report
     }
 
+    /// Checkpoints a WAL that has grown past its budget, without waiting for readers (PASSIVE): the next write
+    /// then starts the WAL over and truncates it to the budget. The engine does this when a tick ends, instead
+    /// of SQLite doing it every few MiB in the middle of the tick's commits.
+    public func checkpointIfOverBudget() throws(JournalError) {
+        guard Self.sizes(path: path).wal > walBudget else { return }
+        do {
+            _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+        } catch {
+            throw JournalError.from(error, path: path)
+        }
+    }
+
     /// Hands free pages back to the file system and truncates the WAL. A reader in the way only means the
     /// WAL is truncated at a later checkpoint; that is not a failure.
     public func compact() throws(JournalError) {

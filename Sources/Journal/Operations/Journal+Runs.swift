@@ -30,21 +30,27 @@ extension Journal {
     ) -> RunHandle {
         let run = RunHandle()
         let stamp = now.journalText
-        writeLater { db in
-            try db.cachedExecute(
-                sql: """
-                    INSERT INTO runs (trigger_kind, trigger_ref, workflow, handler, status, started_at)
-                    VALUES (?, ?, ?, ?, 'running', ?)
-                    """, arguments: [trigger, reference, workflow, handler, stamp])
-            run.storage.withLock { $0 = db.lastInsertedRowID }
-        }
+        writeLater(
+            { db in
+                try db.cachedExecute(
+                    sql: """
+                        INSERT INTO runs (trigger_kind, trigger_ref, workflow, handler, status, started_at)
+                        VALUES (?, ?, ?, ?, 'running', ?)
+                        """, arguments: [trigger, reference, workflow, handler, stamp])
+                run.storage.withLock { $0 = db.lastInsertedRowID }
+            },
+            // Rolled back with the transaction that carried it: waiting again, with no id.
+            undo: { run.storage.withLock { $0 = nil } })
         return run
     }
 
     /// A run's id, writing the run first if it is still waiting.
     public func id(of run: RunHandle) throws(JournalError) -> Int64 {
-        // A deferred run's id is set when its row is written (and set again if that transaction rolled back).
-        if run.storage.withLock({ $0 == nil }) || deferred.withLock({ !$0.operations.isEmpty }) { try flush() }
+        // A deferred run's id is set inside the transaction that writes its row (and cleared if that rolls
+        // back): commit whatever waits, but leave another write's refusal for `flush()` to report.
+        if run.storage.withLock({ $0 == nil }) || deferred.withLock({ !$0.operations.isEmpty }) {
+            try commitDeferred()
+        }
         guard let id = run.storage.withLock({ $0 }) else {
             throw JournalError(
                 .notFound, path: path, "the run was never written", hint: "a write before it failed; see the log")

@@ -128,18 +128,20 @@ extension Journal {
         }
     }
 
-    /// The latest messages of a conversation, oldest first: the history a responder is given. Their
-    /// `handlingRunID` may lag a run's deferred end.
+    /// The latest messages of a conversation (up to inbox row `through`, when given), oldest first: the
+    /// history a responder is given. Their `handlingRunID` may lag a run's deferred end.
     public func recentMessages(
-        account: String, conversation: String, limit: Int = 10
+        account: String, conversation: String, limit: Int = 10, through: Int64? = nil
     ) throws(JournalError)
         -> [InboxMessage]
     {
         try readIndependently { db in
             try Row.fetchAll(
                 cached: db,
-                sql: "SELECT * FROM inbox WHERE account = ? AND conversation = ? ORDER BY id DESC LIMIT ?",
-                arguments: [account, conversation, limit]
+                sql: """
+                    SELECT * FROM inbox WHERE account = ? AND conversation = ? AND id <= ? ORDER BY id DESC LIMIT ?
+                    """,
+                arguments: [account, conversation, through ?? .max, limit]
             ).map(InboxMessage.init(row:)).reversed()
         }
     }

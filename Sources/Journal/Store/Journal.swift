@@ -16,7 +16,8 @@ public final class Journal: Sendable {
     }
 
     public struct Options: Sendable {
-        /// The WAL is checkpointed, and truncated to this size, once it grows past it.
+        /// The WAL is checkpointed, and truncated to this size, once it grows past it: at the end of a tick
+        /// (``Journal/checkpointIfOverBudget()``), or by SQLite itself at sixteen times this in the middle of one.
         public var walBudget = 4 << 20
         /// How long a writer waits for another to finish before giving up.
         public var busyTimeout: TimeInterval = 5
@@ -31,6 +32,7 @@ public final class Journal: Sendable {
 
     public let path: String
     let pool: DatabasePool
+    let walBudget: Int
     /// Writes a caller has let wait (``flush()``): applied in order at the start of the next transaction this
     /// journal commits, whoever commits it.
     let deferred = Mutex<Deferred>(Deferred())
@@ -39,13 +41,20 @@ public final class Journal: Sendable {
     /// Where group commits run: off the cooperative pool, whose few threads must not block on the disk.
     let groupQueue = DispatchQueue(label: "switchboard-journal-group-commit")
 
+    /// A write let wait, and what undoes its effects outside the database if the transaction that carried
+    /// it rolls back (a run's id, handed out inside that transaction).
+    struct DeferredWrite: Sendable {
+        var apply: @Sendable (Database) throws -> Void
+        var undo: (@Sendable () -> Void)?
+    }
+
     struct GroupWrite: Sendable {
         var body: @Sendable (Database) throws -> any Sendable
         var resume: @Sendable (Result<any Sendable, JournalError>) -> Void
     }
 
     struct Deferred {
-        var operations: [@Sendable (Database) throws -> Void] = []
+        var operations: [DeferredWrite] = []
         /// Deferred writes SQLite refused on their own (a constraint): dropped, reported by ``flush()``.
         var failures: [JournalError] = []
     }
@@ -55,6 +64,7 @@ public final class Journal: Sendable {
 
     public init(path: String, options: Options = Options()) throws(JournalError) {
         self.path = path
+        walBudget = options.walBudget
         if try !Self.createIfMissing(path, allowed: options.create) {
             try Self.checkIsJournal(path)
             // A reader leaves a file no writer has set up exactly as it is (opening a pool would write page 1).
@@ -73,7 +83,9 @@ public final class Journal: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // A WAL past the budget is checkpointed on commit and then truncated back to it.
             try db.execute(sql: "PRAGMA journal_size_limit = \(walBudget)")
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(max(1, walBudget / 4096))")
+            // Not at every 4 MiB in the middle of a busy tick: that checkpoint's fsync held up every commit
+            // waiting behind it. The engine checkpoints when the tick ends; this is the backstop.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(max(1, 16 * walBudget / 4096))")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -216,20 +228,27 @@ public final class Journal: Sendable {
     func write<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
         do {
             return try pool.writeWithoutTransaction { db in
-                let pending = deferred.withLock { state in
+                let (pending, reported) = deferred.withLock { state in
                     defer { state.operations = [] }
-                    return state.operations
+                    return (state.operations, state.failures.count)
                 }
                 do {
                     var result: T?
                     try db.inTransaction(.immediate) {
-                        for operation in pending { try applyDeferred(operation, db) }
+                        for operation in pending { try applyDeferred(operation.apply, db) }
                         result = try body(db)
                         return .commit
                     }
                     return result!
                 } catch {
-                    if !pending.isEmpty { deferred.withLock { $0.operations.insert(contentsOf: pending, at: 0) } }
+                    // Rolled back: every deferred write waits for the next transaction, as if never tried.
+                    for operation in pending { operation.undo?() }
+                    if !pending.isEmpty {
+                        deferred.withLock { state in
+                            state.operations.insert(contentsOf: pending, at: 0)
+                            state.failures.removeSubrange(min(reported, state.failures.count)...)
+                        }
+                    }
                     throw error
                 }
             }
@@ -299,15 +318,22 @@ public final class Journal: Sendable {
     /// Lets a write wait for the next transaction (or ``flush()``), to save a commit per write on a busy
     /// tick. Only for writes a crash may lose: ones the next tick redoes or reconciles (an intent's `sent`
     /// outcome, a run's start and end).
-    func writeLater(_ operation: @escaping @Sendable (Database) throws -> Void) {
-        deferred.withLock { $0.operations.append(operation) }
+    func writeLater(
+        _ operation: @escaping @Sendable (Database) throws -> Void, undo: (@Sendable () -> Void)? = nil
+    ) {
+        deferred.withLock { $0.operations.append(DeferredWrite(apply: operation, undo: undo)) }
+    }
+
+    /// Commits the writes that were let wait, leaving a refused one's report for ``flush()``.
+    func commitDeferred() throws(JournalError) {
+        if deferred.withLock({ !$0.operations.isEmpty }) { try write { _ in } }
     }
 
     /// Commits every write that was let wait, and throws the first that SQLite refused since the last flush.
     /// Reads do the commit first by themselves, so this process always reads what it wrote; other processes
     /// see those writes once they are committed.
     public func flush() throws(JournalError) {
-        if deferred.withLock({ !$0.operations.isEmpty }) { try write { _ in } }
+        try commitDeferred()
         let failure = deferred.withLock { state in
             defer { state.failures = [] }
             return state.failures.first
@@ -316,7 +342,7 @@ public final class Journal: Sendable {
     }
 
     func read<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
-        if deferred.withLock({ !$0.operations.isEmpty }) { try write { _ in } }
+        try commitDeferred()
         do {
             return try pool.read(body)
         } catch {
