@@ -188,13 +188,14 @@ public final class Engine: @unchecked Sendable {
             let source = due[index]
             report.sourcesPolled += 1
             report.pollSeconds.append(seconds)
+            // With the poll's own transaction below (or the next): a crash before it only means polling again.
             try journal.recordSchedule(
                 source.jobKey, nextDue: EngineConfiguration.nextDue(source.source.timing, after: current),
-                lastFired: current)
+                lastFired: current, deferred: true)
             if let maintenance {
                 try journal.recordSession(
                     account: source.target.account, session: maintenance.session, expiresAt: maintenance.expiresAt,
-                    renewedAt: maintenance.renewed ? current : nil)
+                    renewedAt: maintenance.renewed ? current : nil, deferred: true)
                 if maintenance.renewed { report.renewals += 1 }
             }
             if let maintenanceError { report.failures.append("renew \(source.target): \(maintenanceError)") }

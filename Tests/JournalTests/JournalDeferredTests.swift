@@ -732,4 +732,24 @@ import Workflow
         // Nothing was lost on the way.
         #expect(try journal.unhandledMessages().count == 201)
     }
+
+    /// A source's next poll and a session's expiry ride along with the poll's transaction: another process sees
+    /// them once committed, this one at once.
+    @Test func aSourcesScheduleAndSessionWaitForTheNextTransaction() throws {
+        let path = temporaryJournalPath()
+        let journal = try openJournal(path)
+        let other = try openJournal(path)
+        let due = Date(timeIntervalSince1970: 1_795_248_120)
+        try journal.recordSchedule("source:nx:session/a", nextDue: due, lastFired: due, deferred: true)
+        try journal.recordSession(account: "nx", session: "a", expiresAt: due, deferred: true)
+        #expect(try other.schedules().isEmpty)
+        #expect(try other.sessions().isEmpty)
+        _ = try journal.recordPoll(source: "nx", messages: [Self.message("m1")], cursor: "m1")
+        #expect(try other.schedules().map(\.jobKey) == ["source:nx:session/a"])
+        #expect(try other.schedules().first?.nextDue == due)
+        #expect(try other.sessions().map(\.expiresAt) == [due])
+        try journal.recordSchedule("source:nx:session/b", nextDue: nil, deferred: true)
+        #expect(try journal.schedules().count == 2)  // its own read commits it first
+        #expect(try other.schedules().count == 2)
+    }
 }

@@ -4,43 +4,55 @@ internal import Secrets
 
 /// Sessions with their expiry, recurring jobs, durable waits and escalations.
 extension Journal {
+    /// `deferred`: with the next transaction (``Journal/flush()``); a crash before then only means the next
+    /// tick learns the expiry again.
     public func recordSession(
-        account: String, session: String, expiresAt: Date, renewedAt: Date? = nil
+        account: String, session: String, expiresAt: Date, renewedAt: Date? = nil, deferred: Bool = false
     )
         throws(JournalError)
     {
-        try write { db in
+        let expires = expiresAt.journalText
+        let renewed = renewedAt?.journalText
+        let operation: @Sendable (Database) throws -> Void = { db in
             try db.cachedExecute(
                 sql: """
                     INSERT INTO sessions (account, session, expires_at, last_renewed_at) VALUES (?, ?, ?, ?)
                     ON CONFLICT(account, session) DO UPDATE SET expires_at = excluded.expires_at,
                       last_renewed_at = COALESCE(excluded.last_renewed_at, sessions.last_renewed_at)
-                    """, arguments: [account, session, expiresAt.journalText, renewedAt?.journalText])
+                    """, arguments: [account, session, expires, renewed])
         }
+        if deferred { writeLater(operation) } else { try write(operation) }
     }
 
     /// Soonest to expire first.
     public func sessions() throws(JournalError) -> [SessionRecord] {
-        try readIndependently { db in
+        try read { db in
             try Row.fetchAll(cached: db, sql: "SELECT * FROM sessions ORDER BY expires_at").map(
                 SessionRecord.init(row:))
         }
     }
 
-    public func recordSchedule(_ jobKey: String, nextDue: Date?, lastFired: Date? = nil) throws(JournalError) {
-        try write { db in
+    /// `deferred`: with the next transaction (``Journal/flush()``), for a source's next poll, which a crash
+    /// before then only brings forward (what it polls again is recognised). Not for a schedule's fire.
+    public func recordSchedule(
+        _ jobKey: String, nextDue: Date?, lastFired: Date? = nil, deferred: Bool = false
+    ) throws(JournalError) {
+        let due = nextDue?.journalText
+        let fired = lastFired?.journalText
+        let operation: @Sendable (Database) throws -> Void = { db in
             try db.cachedExecute(
                 sql: """
                     INSERT INTO schedules (job_key, next_due, last_fired) VALUES (?, ?, ?)
                     ON CONFLICT(job_key) DO UPDATE SET next_due = excluded.next_due,
                       last_fired = COALESCE(excluded.last_fired, schedules.last_fired)
-                    """, arguments: [jobKey, nextDue?.journalText, lastFired?.journalText])
+                    """, arguments: [jobKey, due, fired])
         }
+        if deferred { writeLater(operation) } else { try write(operation) }
     }
 
     /// Soonest due first; jobs with no due time last.
     public func schedules() throws(JournalError) -> [ScheduleRecord] {
-        try readIndependently { db in
+        try read { db in
             try Row.fetchAll(cached: db, sql: "SELECT * FROM schedules ORDER BY next_due IS NULL, next_due, job_key")
                 .map(ScheduleRecord.init(row:))
         }

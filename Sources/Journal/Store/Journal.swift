@@ -350,8 +350,8 @@ public final class Journal: Sendable {
         }
     }
 
-    /// A read of tables deferred writes never touch (waits, sessions, schedules, checkpoints, the inbox's
-    /// messages), which need not flush them first.
+    /// A read of tables deferred writes never touch (waits, checkpoints, the inbox's messages), which need
+    /// not flush them first.
     func readIndependently<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
         do {
             return try pool.read(body)
