@@ -13,6 +13,8 @@ extension Engine {
         var outcome = RunOutcome.completed
         var position = start
         while position < handler.steps.count {
+            // A stop lets the step in flight finish; the next one is for the next tick.
+            if isStopping, position > start { return outcome.merged(.interrupted) }
             let step = handler.steps[position]
             defer { position += 1 }
             let evaluator = state.evaluator(adding: configurationContexts)
@@ -111,6 +113,7 @@ extension Engine {
                 switch result {
                 case .completed, .stopped: .succeeded
                 case .waiting: .waiting
+                case .interrupted: .skipped
                 case .failed: .failed
                 }
             state.stepLog.append(
@@ -119,7 +122,7 @@ extension Engine {
                     outputJSON: output == .null ? nil : JSONText.encode(output), startedAt: started, finishedAt: now()))
             outcome = outcome.merged(result)
             switch result {
-            case .waiting, .stopped, .failed: return outcome
+            case .waiting, .stopped, .failed, .interrupted: return outcome
             case .completed: continue
             }
         }

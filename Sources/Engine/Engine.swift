@@ -77,6 +77,18 @@ public final class Engine: @unchecked Sendable {
     static let logger = Logger(label: "switchboard.engine")
     /// ``logger`` with this workspace's `workflow` metadata, made once.
     let log: Logger
+    /// Set by ``requestStop()``: the step in flight finishes and is journaled; nothing new starts.
+    let stopRequested = Atomic<Bool>(false)
+
+    /// Asks a tick under way to stop after the step in flight (a daemon's SIGTERM): each run stops there,
+    /// journaled as `cancelled` with its steps so far, and its messages stay unhandled, so the next tick runs
+    /// them again (what was sent is not sent twice). No new message, wait or schedule is started.
+    public func requestStop() {
+        stopRequested.store(true, ordering: .relaxed)
+    }
+
+    var isStopping: Bool { stopRequested.load(ordering: .relaxed) }
+
     /// False when no wait is open, so a message need not read the waits to see whether it resumes one.
     let waitsMayBeOpen = Atomic<Bool>(true)
     /// Set while an escalation is being delivered: its failure must not escalate again.
@@ -88,8 +100,9 @@ public final class Engine: @unchecked Sendable {
         configuration: EngineConfiguration, journal: Journal, messengers: [String: any Messenger],
         effects: any LocalEffects = LiveEffects(), observer: (@Sendable (EffectRecord) -> Void)? = nil,
         secrets: [String: String] = [:], holder: String = Journal.processHolder,
-        now: @escaping @Sendable () -> Date = { Date() }
+        lease: TimeInterval = Engine.leaseDuration, now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.lease = lease
         self.configuration = configuration
         self.journal = journal
         self.messengers = messengers
@@ -104,30 +117,54 @@ public final class Engine: @unchecked Sendable {
         self.log = log
     }
 
-    /// How long a tick may hold the lease before another may take it over (a killed tick's lease expires).
+    /// How long a tick's lease lasts unless renewed (a killed tick's lease expires after it); a live tick
+    /// renews it every third of that, so a tick longer than this is never overlapped.
     public static let leaseDuration: TimeInterval = 300
+    let lease: TimeInterval
 
     public func tick() async throws(JournalError) -> TickReport {
         var report = TickReport()
-        var acquisition = try journal.acquireLease("tick", holder: holder, for: Self.leaseDuration, now: now())
+        var acquisition = try journal.acquireLease("tick", holder: holder, for: lease, now: now())
         if case .held(let lease) = acquisition, Journal.holderIsDead(lease.holder) {
             // A tick on this host killed with SIGKILL: its lease would block until it expires.
             try journal.breakLease("tick", heldBy: lease.holder)
-            acquisition = try journal.acquireLease("tick", holder: holder, for: Self.leaseDuration, now: now())
+            acquisition = try journal.acquireLease("tick", holder: holder, for: self.lease, now: now())
         }
         guard case .acquired = acquisition else {
             report.leaseHeld = true
             return report
         }
         defer { try? journal.releaseLease("tick", holder: holder) }
-        try await pollDueSources(&report)
-        try await handleInbox(&report)
-        try await resumeExpiredWaits(&report)
-        try await runDueSchedules(&report)
+        let renewal = renewLeaseWhileRunning()
+        defer { renewal.cancel() }
+        if !isStopping { try await pollDueSources(&report) }
+        if !isStopping { try await handleInbox(&report) }
+        if !isStopping { try await resumeExpiredWaits(&report) }
+        if !isStopping { try await runDueSchedules(&report) }
         try journal.flush()
         // Best effort: a reader in the way, or a failure here, only leaves it to the next tick.
         try? journal.checkpointIfOverBudget()
         return report
+    }
+
+    /// Renews the tick's lease every third of its duration until cancelled. A lease found lost (this tick
+    /// stalled past its expiry and another took over) stops this tick after its steps in flight.
+    private func renewLeaseWhileRunning() -> Task<Void, Never> {
+        Task.detached { [journal, holder, lease, now, log] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(Int64(lease * 1000 / 3)))
+                if Task.isCancelled { return }
+                do {
+                    if try !journal.renewLease("tick", holder: holder, for: lease, now: now()) {
+                        log.error("the tick's lease was lost to another tick; stopping after the steps in flight")
+                        self.requestStop()
+                        return
+                    }
+                } catch {
+                    log.warning("renewing the tick's lease failed: \(error)")
+                }
+            }
+        }
     }
 
     // MARK: - Sources
@@ -249,7 +286,7 @@ public final class Engine: @unchecked Sendable {
     /// Runs `body` with ``nextWake(now:)`` while holding the tick lease, so no other tick changes the journal
     /// between the reading and what `body` records of it; false (and `body` not run) when another tick holds it.
     public func withNextWake(now: Date, _ body: (Date?) -> Void) -> Bool {
-        guard case .acquired? = try? journal.acquireLease("tick", holder: holder, for: Self.leaseDuration, now: now)
+        guard case .acquired? = try? journal.acquireLease("tick", holder: holder, for: lease, now: now)
         else { return false }
         defer { try? journal.releaseLease("tick", holder: holder) }
         body(try? nextWake(now: now))
@@ -324,7 +361,9 @@ public final class Engine: @unchecked Sendable {
             unmatched += result.unmatched
             if let error = result.error { throw error }
         }
-        if !unmatched.isEmpty { try await defaultBehavior(unmatched.sorted { $0.0.id < $1.0.id }, report: &report) }
+        if !unmatched.isEmpty, !isStopping {
+            try await defaultBehavior(unmatched.sorted { $0.0.id < $1.0.id }, report: &report)
+        }
         // Runs' ends and `sent` outcomes have ridden along with other transactions; commit what is left.
         try journal.flush()
     }
@@ -340,6 +379,7 @@ public final class Engine: @unchecked Sendable {
         var result = ConversationResult()
         do throws(JournalError) {
             for (row, message) in messages {
+                if isStopping { break }  // left unhandled, for the next tick
                 if try await resumeWait(for: message, row: row, report: &result.report) { continue }
                 guard let resolved = configuration.rule(for: message.conversation) else {
                     result.unmatched.append((row, message))
@@ -388,6 +428,7 @@ public final class Engine: @unchecked Sendable {
                 report: &report)
             outcome = outcome.merged(result)
         }
+        if isStopping, !rule.notify.isEmpty || !rule.forwardTo.isEmpty { return outcome.merged(.interrupted) }
         if let name = rule.onMessage?.value, let handler = configuration.handlers[name] {
             return outcome.merged(
                 await execute(
@@ -440,9 +481,9 @@ public final class Engine: @unchecked Sendable {
 
     /// Marks the run's status and, unless a failure may clear on a later tick, its messages handled.
     private func finish(run: RunHandle, outcome: RunOutcome, steps: [StepDraft], rows: [Int64]) throws(JournalError) {
-        // A failure with strikes left is tried again next tick (sent intents are not repeated);
-        // a blocked one waits for an operator.
-        let handled = outcome == .failed(retryable: true) ? [] : rows
+        // A failure with strikes left is tried again next tick (sent intents are not repeated), and so is a
+        // run interrupted by a stop; a blocked one waits for an operator.
+        let handled = outcome == .failed(retryable: true) || outcome == .interrupted ? [] : rows
         // With the next transaction: a crash before it leaves the messages unhandled, for the next tick.
         try journal.finishRun(
             run, status: outcome.runStatus, steps: steps, handled: handled, now: now(), deferred: true)
@@ -466,6 +507,8 @@ enum RunOutcome: Equatable {
     case completed
     case stopped
     case waiting
+    /// Stopped after a step by ``Engine/requestStop()``: journaled as cancelled, run again by the next tick.
+    case interrupted
     /// `retryable`: a later tick may succeed (strikes left); otherwise blocked.
     case failed(retryable: Bool)
 
@@ -474,6 +517,7 @@ enum RunOutcome: Equatable {
         case (.failed(let a), .failed(let b)): .failed(retryable: a && b)
         case (.failed, _): self
         case (_, .failed): other
+        case (.interrupted, _), (_, .interrupted): .interrupted
         case (.waiting, _), (_, .waiting): .waiting
         case (.stopped, _), (_, .stopped): .stopped
         default: .completed
@@ -485,6 +529,7 @@ enum RunOutcome: Equatable {
         switch self {
         case .completed, .stopped: .succeeded
         case .waiting: .waiting
+        case .interrupted: .cancelled
         case .failed: .failed
         }
     }

@@ -14,7 +14,8 @@ extension Switchboard {
                 Ticks whenever something is due (a source, a schedule, a wait's deadline), sleeping in between \
                 (at most --max-sleep). When workflows/*.yaml or MESSAGING.md change it reloads them; a change that \
                 does not validate is reported and the last good configuration keeps running. SIGTERM or SIGINT \
-                lets the tick in flight finish and be journaled, then exits 0.
+                lets the step in flight finish and be journaled, then exits 0; what the tick had not started \
+                yet is left for the next start.
                 """)
 
         @Option(help: "The workspace directory.", completion: .directory) var workspace = "."
@@ -36,8 +37,12 @@ extension Switchboard {
         func run() async throws {
             logs.bootstrap()
             let stop = LockedFlag()
-            TerminationSignals.install { stop.set() }
             var (engine, heartbeat) = try EngineLoader.engineWithHeartbeat(workspace: workspace, journal: journal)
+            let running = LockedBox<Engine?>(engine)
+            TerminationSignals.install {
+                stop.set()
+                running.value?.requestStop()  // the tick in flight stops after the step in flight
+            }
             var signature = Self.signature(of: workspace)
             let registry = MetricsRegistry()
             var server: MetricsServer?
@@ -79,6 +84,7 @@ extension Switchboard {
                         do {
                             (engine, heartbeat) = try EngineLoader.engineWithHeartbeat(
                                 workspace: workspace, journal: journal)
+                            running.value = engine
                             log("reloaded the workspace")
                             break
                         } catch {
@@ -137,6 +143,20 @@ enum TerminationSignals {
             source.resume()
             sources.append(source)
         }
+    }
+}
+
+final class LockedBox<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+
+    init(_ value: Value) {
+        stored = value
+    }
+
+    var value: Value {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
     }
 }
 

@@ -78,7 +78,8 @@ final class Scenario: @unchecked Sendable {
 
     var journalPath: String { directory.appendingPathComponent(".switchboard/journal.sqlite3").path }
 
-    func engine() throws -> Engine {
+    /// An engine on this workspace; `lease` and `now` as the engine takes them (the sandbox's clock unless given).
+    func engine(lease: TimeInterval = Engine.leaseDuration, now: (@Sendable () -> Date)? = nil) throws -> Engine {
         let report = WorkspaceLoader.validate(paths: [directory.path])
         let errors = report.diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else { throw ScenarioError(findings: errors.map(\.description)) }
@@ -88,7 +89,8 @@ final class Scenario: @unchecked Sendable {
         return Engine(
             configuration: EngineConfiguration(workspace: report.workspace, directory: directory.path),
             journal: try Journal(path: journalPath), messengers: ["nx": NexusMessenger(account: "nx", client: client)],
-            effects: LiveEffects(http: http), holder: "test-\(UUID().uuidString)", now: { clock.now })
+            effects: LiveEffects(http: http), holder: "test-\(UUID().uuidString)", lease: lease,
+            now: now ?? { clock.now })
     }
 
     /// Messages the bot sent to a session, in order.

@@ -1,0 +1,84 @@
+import Foundation
+import Journal
+import Nexus
+import Sandbox
+import Testing
+import Transport
+
+/// `switchboard run` on SIGTERM: the step in flight finishes and is journaled, nothing new starts, and the
+/// next tick does the rest without sending anything twice.
+@Suite struct DaemonStopTests {
+    @Test func sigtermFinishesTheStepInFlightAndLeavesTheRestForTheNextTick() async throws {
+        let server = try await SandboxServer.start(nexus: NexusSandbox())
+        let peer = NexusClient(
+            server: server.url, agentID: "peer",
+            keys: SessionKeyStore(
+                directory: FileManager.default.temporaryDirectory.appendingPathComponent("peer-\(UUID().uuidString)")
+                    .path),
+            http: HTTPClient(connections: 1))
+        let room = try await peer.createSession(ttl: 3600).sessionId
+        let workspace = try Binary.workspace([
+            "workflows/main.yaml": """
+            version: 1
+            accounts:
+              nx: { protocol: nexus, server: "\(server.url)", agent-id: bot }
+            sources:
+              - { from: nx:session/room, every: 1h }
+            handlers:
+              slow:
+                - id: work
+                  run: [./slow.sh]
+                - reply: "done ${{ message.text }}"
+            """,
+            "MESSAGING.md": "## Sessions\n### room\n- **Session:** nx:session/\(room)\n- **On message:** slow\n",
+            // A step that takes a second: it says when it starts, and counts the times it finished.
+            "slow.sh": "#!/bin/sh\ncat >/dev/null\ntouch started\nsleep 1\necho x >> finished\n",
+        ])
+        let script = workspace.appendingPathComponent("slow.sh").path
+        #expect(chmod(script, 0o755) == 0)
+        _ = try await peer.send(session: room, text: "one")
+        _ = try await peer.send(session: room, text: "two")
+
+        let daemon = Process()
+        daemon.executableURL = Binary.url
+        daemon.arguments = ["run", "--workspace", workspace.path, "--max-sleep", "1"]
+        daemon.currentDirectoryURL = workspace
+        let errors = Pipe()
+        daemon.standardError = errors
+        daemon.standardOutput = FileHandle.nullDevice
+        try daemon.run()
+        let started = workspace.appendingPathComponent("started").path
+        let finished = workspace.appendingPathComponent("finished").path
+        for _ in 0..<300 where !FileManager.default.fileExists(atPath: started) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(FileManager.default.fileExists(atPath: started), "the first step never started")
+        daemon.terminate()  // SIGTERM, while the step runs
+        // Waited for on a thread of its own: the sandbox in this process answers the daemon meanwhile.
+        let status: Int32 = await withCheckedContinuation { continuation in
+            Thread {
+                daemon.waitUntilExit()
+                continuation.resume(returning: daemon.terminationStatus)
+            }.start()
+        }
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(status == 0, "\(log)")
+        #expect(log.hasSuffix("stopped\n"), "\(log)")
+        // The step in flight finished; the reply after it and the second message were not started.
+        #expect(try String(contentsOfFile: finished, encoding: .utf8) == "x\n")
+        #expect(try await peer.poll(session: room).messages.filter { $0.agentId == "bot" }.isEmpty)
+        let journal = try Journal(path: Journal.defaultPath(workspace: workspace.path))
+        let runs = try journal.runs()
+        #expect(runs.map(\.status) == [.cancelled], "\(runs)")
+        #expect(try journal.steps(ofRun: runs[0].id).map(\.stepID) == ["work"])
+        #expect(try journal.unhandledMessages().count == 2)
+
+        // The next tick runs both messages, each reply once.
+        let tick = try await Binary.run(async: ["tick", "--workspace", workspace.path], in: workspace)
+        #expect(tick.status == 0, "\(tick.stderr)")
+        let replies = try await peer.poll(session: room).messages.filter { $0.agentId == "bot" }.map(\.text)
+        #expect(replies == ["done one", "done two"])
+        #expect(try journal.unhandledMessages().isEmpty)
+        await server.stop()
+    }
+}
