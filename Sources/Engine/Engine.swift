@@ -311,14 +311,20 @@ public final class Engine: @unchecked Sendable {
     }
 
     static func encode(_ message: InboundMessage) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? encoder.encode(message)) ?? Data(), as: UTF8.self)
+        String(decoding: (try? payloadEncoder.encode(message)) ?? Data(), as: UTF8.self)
     }
 
     static func decode(_ payload: String) -> InboundMessage? {
-        try? JSONDecoder().decode(InboundMessage.self, from: Data(payload.utf8))
+        try? payloadDecoder.decode(InboundMessage.self, from: Data(payload.utf8))
     }
+
+    /// Made once: their settings never change, and encoding and decoding are safe from any thread.
+    private static let payloadEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+    private static let payloadDecoder = JSONDecoder()
 
     // MARK: - Messages
 

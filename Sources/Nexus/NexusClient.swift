@@ -205,9 +205,19 @@ public final class NexusClient: Sendable {
     }
 
     /// Path segments are percent-encoded (§8), so an id can never change the path.
+    /// A path segment or query value: RFC 3986's unreserved ASCII characters as they are, every other byte
+    /// of the UTF-8 percent-encoded (a non-ASCII letter too).
     static func segment(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_.~")))
-            ?? text
+        let hex = Array("0123456789ABCDEF".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            switch byte {
+            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D, 0x2E, 0x5F, 0x7E: bytes.append(byte)
+            default: bytes += [0x25, hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static let decoder = JSONDecoder()

@@ -56,8 +56,8 @@ final class EasyHandle: @unchecked Sendable {
     }
 
     /// Performs the request on the calling thread (blocking); call it off the cooperative pool.
-    func perform(_ request: HTTPRequest) throws(TransportError) -> HTTPResponse {
-        let origin = URLOrigin.of(request.url)
+    func perform(_ request: HTTPRequest, to destination: URLOrigin.Destination) throws(TransportError) -> HTTPResponse {
+        let origin = destination.origin
         curl_easy_reset(handle)
         let sink = Sink()
         sink.limit = request.maximumResponseSize
@@ -105,7 +105,7 @@ final class EasyHandle: @unchecked Sendable {
         errorBuffer[0] = 0
         set(ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
         // Loopback never goes through a proxy: plain http to 127.0.0.1 must not leave the machine.
-        if let host = URLComponents(string: request.url)?.host, URLOrigin.isLoopback(host) {
+        if destination.isLoopback {
             set(ccurl_setopt_string(handle, CURLOPT_NOPROXY, "*"))
         }
         guard setup == CURLE_OK else {

@@ -26,8 +26,8 @@ public final class HTTPClient: Sendable {
 
     /// Sends a request. A non-2xx status is a response, not an error; transport failures throw.
     public func send(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse {
-        let origin = URLOrigin.of(request.url)
-        try URLOrigin.check(request.url, allowsInsecure: request.allowsInsecure)
+        let destination = try URLOrigin.check(request.url, allowsInsecure: request.allowsInsecure)
+        let origin = destination.origin
         if let until = backoff.withLock({ $0[origin] }), until > Date() {
             throw TransportError(.rateLimited(retryAfter: until.timeIntervalSinceNow), origin: origin, detail: "")
         }
@@ -37,7 +37,8 @@ public final class HTTPClient: Sendable {
         }
         let result: Result<HTTPResponse, TransportError> = await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .userInitiated).async {
-                continuation.resume(returning: Result { () throws(TransportError) in try handle.perform(request) })
+                continuation.resume(
+                    returning: Result { () throws(TransportError) in try handle.perform(request, to: destination) })
             }
         }
         await pool.release(handle)

@@ -56,22 +56,33 @@ public struct HTTPResponse: Sendable {
 /// What may be said about a URL in an error or a log: its origin, never its path, query or credentials.
 public enum URLOrigin {
     public static func of(_ url: String) -> String {
-        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host
-        else { return "(invalid URL)" }
+        URLComponents(string: url).flatMap(origin(of:)) ?? "(invalid URL)"
+    }
+
+    private static func origin(of components: URLComponents) -> String? {
+        guard let scheme = components.scheme, let host = components.host else { return nil }
         let shownHost = host.contains(":") ? "[\(host)]" : host
         return "\(scheme)://\(shownHost)" + (components.port.map { ":\($0)" } ?? "")
     }
 
+    /// Where a request goes, from one parse of its URL.
+    struct Destination: Sendable {
+        var origin: String
+        var isLoopback: Bool
+    }
+
     /// Whether a request to `url` may go out: https anywhere, http to loopback or when allowed.
-    static func check(_ url: String, allowsInsecure: Bool) throws(TransportError) {
-        let origin = of(url)
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+    static func check(_ url: String, allowsInsecure: Bool) throws(TransportError) -> Destination {
+        let components = URLComponents(string: url)
+        let origin = components.flatMap(origin(of:)) ?? "(invalid URL)"
+        guard let components, let scheme = components.scheme?.lowercased(),
             let host = components.host?.lowercased(), !host.isEmpty
         else { throw TransportError(.invalidURL, origin: origin, detail: "not an absolute http(s) URL") }
+        let destination = Destination(origin: origin, isLoopback: isLoopback(host))
         switch scheme {
-        case "https": return
+        case "https": return destination
         case "http":
-            if allowsInsecure || isLoopback(host) { return }
+            if allowsInsecure || destination.isLoopback { return destination }
             throw TransportError(.insecureURL, origin: origin, detail: "")
         default:
             throw TransportError(.invalidURL, origin: origin, detail: "only http and https are supported")
