@@ -74,7 +74,7 @@ public enum CapturedRun {
         var timedOut = false
         var killed = false
         // Pipes first: they close when the child (and anything it left holding them) is gone.
-        while exchange.isOpen {
+        while exchange.isOpen || exchange.stdin != nil {
             let left = deadline - ContinuousClock.now
             if left <= .zero {
                 if killed { break }  // the group ignored SIGKILL's pipes: stop waiting for them
@@ -87,14 +87,24 @@ public enum CapturedRun {
         exchange.closeAll()
         // Then the child itself.
         var status: Int32 = 0
+        var reapedOK = false
         var pause: UInt32 = 50
         while true {
             let reaped = waitpid(pid, &status, WNOHANG)
-            if reaped == pid || (reaped == -1 && errno != EINTR) { break }
+            if reaped == pid {
+                reapedOK = true
+                break
+            }
+            if reaped == -1, errno != EINTR { break }  // not ours to wait for (SIGCHLD ignored): status unknown
             if ContinuousClock.now >= deadline {
                 if killed {
                     kill(-pid, SIGKILL)
-                    _ = waitpid(pid, &status, 0)
+                    kill(pid, SIGKILL)  // in case it left its process group
+                    while true {
+                        let last = waitpid(pid, &status, 0)
+                        if last == pid { reapedOK = true }
+                        if last != -1 || errno != EINTR { break }
+                    }
                     break
                 }
                 timedOut = true
@@ -103,8 +113,9 @@ public enum CapturedRun {
             usleep(pause)
             pause = min(pause * 2, 5_000)
         }
+        // Unknown (it could not be waited for) counts as a failure, never as success.
         let exit: Int32 =
-            (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            !reapedOK ? 255 : (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return Output(status: exit, stdout: exchange.stdout, stderr: exchange.stderr, timedOut: timedOut)
     }
 

@@ -6,15 +6,18 @@ internal import Workflow
 
 /// The interpreter: a handler's steps in order, with `if`, outputs and durable waits.
 extension Engine {
+    /// `interruptible`: a stop may end the run between steps (a message's run, which the next tick starts
+    /// again from its message). A resumed wait or a schedule's fire has nothing to start it again: it runs
+    /// to its end.
     func execute(
         _ handler: Handler, from start: Int, run: RunHandle, state: inout RunState, keyPrefix: String, maxStrikes: Int,
-        escalateTo: String?, report: inout TickReport
+        escalateTo: String?, interruptible: Bool = false, report: inout TickReport
     ) async -> RunOutcome {
         var outcome = RunOutcome.completed
         var position = start
         while position < handler.steps.count {
             // A stop lets the step in flight finish; the next one is for the next tick.
-            if isStopping, position > start { return outcome.merged(.interrupted) }
+            if interruptible, isStopping, position > start { return outcome.merged(.interrupted) }
             let step = handler.steps[position]
             defer { position += 1 }
             let evaluator = state.evaluator(adding: configurationContexts)
@@ -102,11 +105,16 @@ extension Engine {
                     "state": state.snapshot,
                 ]
                 waitsMayBeOpen.store(true, ordering: .relaxed)
-                if let runID = try? journal.id(of: run) {
-                    _ = try? journal.createWait(
-                        run: runID, stepID: stepID, matcher: JSONText.encode(matcher), deadline: deadline)
+                do throws(JournalError) {
+                    _ = try journal.createWait(
+                        run: try journal.id(of: run), stepID: stepID, matcher: JSONText.encode(matcher),
+                        deadline: deadline)
+                    result = .waiting
+                } catch {
+                    // No wait row, so nothing would resume it: the run fails, and its message comes round again.
+                    report.failures.append("journal: \(error.message)")
+                    result = .failed(retryable: true)
                 }
-                result = .waiting
             }
             if let stepID, output != .null { state.steps[stepID] = output }
             let status: StepRecord.Status =
@@ -162,7 +170,7 @@ extension Engine {
     ) async throws(JournalError)
         -> Bool
     {
-        guard waitsMayBeOpen.load(ordering: .relaxed) else { return false }
+        guard waitsMayBeOpen.load(ordering: .relaxed), !isStopping else { return false }
         for wait in try journal.openWaits() {
             guard let matcher = try? JSONText.decode(wait.matcher), case .object(let fields) = matcher else { continue }
             if case .string(let from)? = fields["reply-from"] {
@@ -189,6 +197,7 @@ extension Engine {
     func resumeExpiredWaits(_ report: inout TickReport) async throws(JournalError) {
         let current = now()
         for wait in try journal.openWaits() where wait.deadline <= current {
+            if isStopping { return }  // the next tick finds it still open
             guard try journal.resolveWait(wait.id, resolution: "timeout", now: current),
                 let matcher = try? JSONText.decode(wait.matcher), case .object(let fields) = matcher,
                 let run = try journal.run(wait.runID)
@@ -238,6 +247,7 @@ extension Engine {
         let current = now()
         let jobs = try journal.schedules()
         for schedule in configuration.workspace.schedules {
+            if isStopping { return }  // not fired: still due for the next tick
             let key = "schedule:\(schedule.name)"
             let job = jobs.first { $0.jobKey == key }
             guard let handler = configuration.handlers[schedule.handler.value] else { continue }

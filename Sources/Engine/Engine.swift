@@ -87,7 +87,10 @@ public final class Engine: @unchecked Sendable {
         stopRequested.store(true, ordering: .relaxed)
     }
 
-    var isStopping: Bool { stopRequested.load(ordering: .relaxed) }
+    /// Set when this tick finds its lease lost; cleared when the next tick starts.
+    let leaseLost = Atomic<Bool>(false)
+
+    var isStopping: Bool { stopRequested.load(ordering: .relaxed) || leaseLost.load(ordering: .relaxed) }
 
     /// False when no wait is open, so a message need not read the waits to see whether it resumes one.
     let waitsMayBeOpen = Atomic<Bool>(true)
@@ -135,20 +138,33 @@ public final class Engine: @unchecked Sendable {
             return report
         }
         defer { try? journal.releaseLease("tick", holder: holder) }
+        leaseLost.store(false, ordering: .relaxed)
         let renewal = renewLeaseWhileRunning()
-        defer { renewal.cancel() }
-        if !isStopping { try await pollDueSources(&report) }
-        if !isStopping { try await handleInbox(&report) }
-        if !isStopping { try await resumeExpiredWaits(&report) }
-        if !isStopping { try await runDueSchedules(&report) }
-        try journal.flush()
+        let outcome: Result<Void, JournalError>
+        do throws(JournalError) {
+            if !isStopping { try await pollDueSources(&report) }
+            if !isStopping { try await handleInbox(&report) }
+            if !isStopping { try await resumeExpiredWaits(&report) }
+            if !isStopping { try await runDueSchedules(&report) }
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        // No renewal may land after the release (it would find no lease and call it lost).
+        renewal.cancel()
+        await renewal.value
+        // What rode along waiting for a commit is committed now, failure or not.
+        let flushed = Result { () throws(JournalError) in try journal.flush() }
+        try outcome.get()
+        try flushed.get()
         // Best effort: a reader in the way, or a failure here, only leaves it to the next tick.
         try? journal.checkpointIfOverBudget()
         return report
     }
 
     /// Renews the tick's lease every third of its duration until cancelled. A lease found lost (this tick
-    /// stalled past its expiry and another took over) stops this tick after its steps in flight.
+    /// stalled past its expiry and another took over) stops this tick after its steps in flight; the next
+    /// tick starts afresh.
     private func renewLeaseWhileRunning() -> Task<Void, Never> {
         Task.detached { [journal, holder, lease, now, log] in
             while !Task.isCancelled {
@@ -157,7 +173,7 @@ public final class Engine: @unchecked Sendable {
                 do {
                     if try !journal.renewLease("tick", holder: holder, for: lease, now: now()) {
                         log.error("the tick's lease was lost to another tick; stopping after the steps in flight")
-                        self.requestStop()
+                        self.leaseLost.store(true, ordering: .relaxed)
                         return
                     }
                 } catch {
@@ -439,7 +455,7 @@ public final class Engine: @unchecked Sendable {
             return outcome.merged(
                 await execute(
                     handler, from: 0, run: run, state: &state, keyPrefix: prefix, maxStrikes: maxStrikes,
-                    escalateTo: rule.escalateTo?.value, report: &report))
+                    escalateTo: rule.escalateTo?.value, interruptible: true, report: &report))
         }
         if rule.autoReply?.value == true, let target = try? Target.parse(message.conversation).get() {
             let reply: String

@@ -61,13 +61,15 @@ public struct SessionKeyStore: Sendable {
     /// Keys read, by file, with the version of the file they were read from.
     private static let cache = Mutex<[String: (key: String, version: FileVersion)]>([:])
 
-    /// What changes when a file is replaced or rewritten: its inode, size and modification time.
+    /// What changes when a file is replaced or rewritten: its inode, size, modification and change times.
     private struct FileVersion: Equatable {
         var device: UInt64
         var inode: UInt64
         var size: Int64
         var seconds: Int
         var nanoseconds: Int
+        var changeSeconds: Int
+        var changeNanoseconds: Int
 
         init(_ status: stat) {
             device = UInt64(status.st_dev)
@@ -75,6 +77,8 @@ public struct SessionKeyStore: Sendable {
             size = Int64(status.st_size)
             seconds = status.st_mtim.tv_sec
             nanoseconds = status.st_mtim.tv_nsec
+            changeSeconds = status.st_ctim.tv_sec
+            changeNanoseconds = status.st_ctim.tv_nsec
         }
     }
 
@@ -111,6 +115,8 @@ public struct SessionKeyStore: Sendable {
     }
 
     public func remove(server: String, session: String, agent: String) {
-        unlink(path(server: server, session: session, agent: agent))
+        let file = path(server: server, session: session, agent: agent)
+        unlink(file)
+        Self.cache.withLock { $0[file] = nil }
     }
 }

@@ -53,6 +53,16 @@ import Testing
         #expect(String(decoding: output.stdout, as: UTF8.self) == "done\n")
     }
 
+    /// A child that closes its outputs first still gets all of its input.
+    @Test func inputReachesAChildThatClosedItsOutputs() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("stdin-\(UUID())").path
+        defer { unlink(file) }
+        let input = Data(repeating: 0x62, count: 300_000)
+        let output = try run("exec >/dev/null 2>&1; cat > \(file)", stdin: input)
+        #expect(output.status == 0)
+        #expect(FileManager.default.contents(atPath: file) == input)
+    }
+
     /// Input larger than a pipe holds, echoed back while it is still being written: no deadlock.
     @Test func largeInputAndOutputAtOnce() throws {
         let input = Data((0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 % 251) })

@@ -48,9 +48,7 @@ extension Journal {
     public func id(of run: RunHandle) throws(JournalError) -> Int64 {
         // A deferred run's id is set inside the transaction that writes its row (and cleared if that rolls
         // back): commit whatever waits, but leave another write's refusal for `flush()` to report.
-        if run.storage.withLock({ $0 == nil }) || deferred.withLock({ !$0.operations.isEmpty }) {
-            try commitDeferred()
-        }
+        if run.storage.withLock({ $0 == nil }) || hasUncommittedDeferred { try write { _ in } }
         guard let id = run.storage.withLock({ $0 }) else {
             throw JournalError(
                 .notFound, path: path, "the run was never written", hint: "a write before it failed; see the log")
@@ -204,7 +202,13 @@ extension Journal {
             try Self.markHandled(db, handled, by: id)
         }
         if deferred {
-            writeLater(operation)
+            // All of it or none: a refused statement must not leave the run's other rows half-written.
+            writeLater { db in
+                try db.inSavepoint {
+                    try operation(db)
+                    return .commit
+                }
+            }
         } else {
             try write(operation)
         }

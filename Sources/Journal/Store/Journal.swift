@@ -57,6 +57,8 @@ public final class Journal: Sendable {
         var operations: [DeferredWrite] = []
         /// Deferred writes SQLite refused on their own (a constraint): dropped, reported by ``flush()``.
         var failures: [JournalError] = []
+        /// Deferred writes a transaction has taken and not yet committed or given back.
+        var inFlight = 0
     }
 
     /// The SQLite file header; anything else is not a database and must not be touched.
@@ -229,9 +231,13 @@ public final class Journal: Sendable {
         do {
             return try pool.writeWithoutTransaction { db in
                 let (pending, reported) = deferred.withLock { state in
-                    defer { state.operations = [] }
+                    defer {
+                        state.inFlight += state.operations.count
+                        state.operations = []
+                    }
                     return (state.operations, state.failures.count)
                 }
+                defer { if !pending.isEmpty { deferred.withLock { $0.inFlight -= pending.count } } }
                 do {
                     var result: T?
                     try db.inTransaction(.immediate) {
@@ -326,8 +332,12 @@ public final class Journal: Sendable {
 
     /// Commits the writes that were let wait, leaving a refused one's report for ``flush()``.
     func commitDeferred() throws(JournalError) {
-        if deferred.withLock({ !$0.operations.isEmpty }) { try write { _ in } }
+        if hasUncommittedDeferred { try write { _ in } }
     }
+
+    /// Deferred writes wait, or another thread's transaction carries them now: a write queued behind it (the
+    /// writer is one connection) sees them committed.
+    var hasUncommittedDeferred: Bool { deferred.withLock { !$0.operations.isEmpty || $0.inFlight > 0 } }
 
     /// Commits every write that was let wait, and throws the first that SQLite refused since the last flush.
     /// Reads do the commit first by themselves, so this process always reads what it wrote; other processes
