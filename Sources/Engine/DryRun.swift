@@ -78,15 +78,16 @@ public enum DryRun {
     }
 }
 
-final class LockedBox<Value>: @unchecked Sendable {
+/// A value behind a lock, for state closures on other threads share.
+public final class LockedBox<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var stored: Value
 
-    init(_ value: Value) {
+    public init(_ value: Value) {
         stored = value
     }
 
-    var value: Value {
+    public var value: Value {
         get { lock.withLock { stored } }
         set { lock.withLock { stored = newValue } }
     }

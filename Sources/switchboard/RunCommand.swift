@@ -146,20 +146,6 @@ enum TerminationSignals {
     }
 }
 
-final class LockedBox<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-
-    init(_ value: Value) {
-        stored = value
-    }
-
-    var value: Value {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
-    }
-}
-
 final class LockedFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
