@@ -99,7 +99,12 @@ extension Engine {
     /// Escalations go to the rule's channel, else the workspace's `escalation.to`; they are journaled and
     /// delivered once (an escalation that fails is recorded, not escalated again).
     /// Its text is masked first: it often quotes a network's error message, which may echo a request.
-    func escalate(subject: String, code: String?, text: String, channel: String?, report: inout TickReport) async {
+    /// `once`: not again when an escalation about `subject` was delivered before (a step run again after a
+    /// stop, a crash or a retried run).
+    func escalate(
+        subject: String, code: String?, text: String, channel: String?, once: Bool = false, report: inout TickReport
+    ) async {
+        if once, (try? journal.escalationSent(subject: subject)) == true { return }
         let text = Redactor.shared.redact(text)
         report.escalations += 1
         log.notice("escalation: \(text)", metadata: ["subject": "\(subject)"])

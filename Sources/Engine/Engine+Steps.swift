@@ -83,10 +83,11 @@ extension Engine {
                     message: Self.inbound(from: state.message), maxStrikes: maxStrikes, escalateTo: escalateTo,
                     report: &report)
             case .escalate(let to, let text):
+                // Named after the step (its message or fire, handler and position), not the run: a run started
+                // again for the same message escalates once.
                 await escalate(
-                    subject: "run:\((try? journal.id(of: run)).map(String.init) ?? "-")/\(position)", code: nil,
-                    text: render(text) ?? "", channel: to?.value,
-                    report: &report)
+                    subject: "step:\(keyPrefix)/\(handler.name)/\(position)", code: nil, text: render(text) ?? "",
+                    channel: to?.value, once: true, report: &report)
             case .set(let assignments):
                 for (name, value) in assignments {
                     state.vars[name.value] = (try? evaluator.value(of: value.value)) ?? .null

@@ -148,6 +148,35 @@ import Testing
         await scenario.stop()
     }
 
+    /// An `escalate` step run again (its run failed after it and the message came round) is delivered once.
+    @Test func anEscalateStepRunAgainIsDeliveredOnce() async throws {
+        let scenario = try await Scenario()
+        let room = try await scenario.session()
+        try scenario.write(
+            workflow: """
+                sources:
+                  - { from: nx:session/room, every: 1m }
+                handlers:
+                  alarm:
+                    - escalate: "look at ${{ message.text }}"
+                    - reply: "seen"
+
+                """,
+            messaging: "## Sessions\n### room\n- **Session:** nx:session/\(room)\n- **On message:** alarm\n")
+        let engine = try scenario.engine()
+        _ = try await scenario.peer.send(session: room, text: "disk full")
+        scenario.faults.inject(.status(503), pathPrefix: "/v1/sessions/\(room)/messages", method: "POST", times: 1)
+        let first = try await engine.tick()
+        #expect(first.escalations == 1)
+        #expect(first.failures.count == 1)
+        scenario.advance(61)
+        let second = try await engine.tick()
+        #expect(second.failures == [])
+        #expect(try await scenario.botMessages(in: room) == ["seen"])
+        #expect(scenario.notifications.filter { $0.contains("look at disk full") }.count == 1)
+        await scenario.stop()
+    }
+
     @Test func aSourceFailingTwiceIsPausedAndEscalated() async throws {
         let scenario = try await Scenario()
         let room = try await scenario.session()

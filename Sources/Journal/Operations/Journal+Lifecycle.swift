@@ -114,6 +114,15 @@ extension Journal {
         }
     }
 
+    /// Whether an escalation about `subject` was delivered already.
+    public func escalationSent(subject: String) throws(JournalError) -> Bool {
+        try readIndependently { db in
+            try Row.fetchOne(
+                cached: db, sql: "SELECT 1 FROM escalations WHERE subject = ? AND sent_at IS NOT NULL LIMIT 1",
+                arguments: [subject]) != nil
+        }
+    }
+
     public func openEscalations() throws(JournalError) -> [EscalationRecord] {
         try read { db in
             try Row.fetchAll(cached: db, sql: "SELECT * FROM escalations WHERE resolved_at IS NULL ORDER BY id")
