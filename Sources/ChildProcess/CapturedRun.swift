@@ -79,7 +79,8 @@ public enum CapturedRun {
             if left <= .zero {
                 if killed { break }  // the group ignored SIGKILL's pipes: stop waiting for them
                 timedOut = true
-                killed = stop(pid, deadline: &deadline)
+                stop(pid, deadline: &deadline)
+                killed = true
                 continue
             }
             exchange.step(waitingAtMost: left)
@@ -108,7 +109,8 @@ public enum CapturedRun {
                     break
                 }
                 timedOut = true
-                killed = stop(pid, deadline: &deadline)
+                stop(pid, deadline: &deadline)
+                killed = true
             }
             usleep(pause)
             pause = min(pause * 2, 5_000)
@@ -120,10 +122,9 @@ public enum CapturedRun {
     }
 
     /// SIGTERM to the child's process group, and a new deadline two seconds on for SIGKILL.
-    private static func stop(_ pid: pid_t, deadline: inout ContinuousClock.Instant) -> Bool {
+    private static func stop(_ pid: pid_t, deadline: inout ContinuousClock.Instant) {
         kill(-pid, SIGTERM)
         deadline = ContinuousClock.now + .seconds(2)
-        return true
     }
 
     /// Writing to a child that has stopped reading must fail with EPIPE, not end this process.

@@ -17,13 +17,15 @@ public struct SessionKeyStore: Sendable {
     }
 
     /// Registers every stored key with the redactor, before any poll can bring a message that quotes one.
+    /// They are kept for the requests that follow, and registered in one go (the redactor re-sorts its
+    /// needles once).
     public func maskStoredKeys() {
         guard let names = FileManager.default.enumerator(atPath: directory) else { return }
+        var keys: [String] = []
         for case let name as String in names where name.hasSuffix(".key") {
-            guard let data = FileManager.default.contents(atPath: directory + "/" + name) else { continue }
-            Redactor.shared.register(
-                String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+            if let (key, _) = Self.load(directory + "/" + name) { keys.append(key) }
         }
+        Redactor.shared.register(contentsOf: keys)
     }
 
     func path(server: String, session: String, agent: String) -> String {
@@ -43,19 +45,24 @@ public struct SessionKeyStore: Sendable {
     }
 
     public func key(server: String, session: String, agent: String) -> String? {
-        let file = path(server: server, session: session, agent: agent)
-        // Every request reads its key: a `stat` says whether the copy read last time is still the file's.
+        guard let (key, fresh) = Self.load(path(server: server, session: session, agent: agent)) else { return nil }
+        // From now on it is masked wherever it might be printed or journaled.
+        if fresh { Redactor.shared.register(key) }
+        return key
+    }
+
+    /// A key file's key, and whether it was read now (false: the copy kept from the last read, which a `stat`
+    /// shows is still the file's). Every request reads its key.
+    private static func load(_ file: String) -> (key: String, fresh: Bool)? {
         var status = stat()
         guard stat(file, &status) == 0 else { return nil }
         let version = FileVersion(status)
-        if let cached = Self.cache.withLock({ $0[file] }), cached.version == version { return cached.key }
+        if let cached = cache.withLock({ $0[file] }), cached.version == version { return (cached.key, false) }
         guard let data = FileManager.default.contents(atPath: file) else { return nil }
         let key = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !key.isEmpty else { return nil }
-        // From now on it is masked wherever it might be printed or journaled.
-        Redactor.shared.register(key)
-        Self.cache.withLock { $0[file] = (key, version) }
-        return key
+        cache.withLock { $0[file] = (key, version) }
+        return (key, true)
     }
 
     /// Keys read, by file, with the version of the file they were read from.

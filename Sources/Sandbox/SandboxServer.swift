@@ -91,16 +91,32 @@ public final class SandboxServer: Sendable {
         var invalidFault: @Sendable (String) -> SandboxResponse
     }
 
+    /// A listener for the project's own small endpoints (`switchboard run --metrics`), bound and stopped as the
+    /// sandbox's are: `handle` gets the method and path and answers a status, a content type and a body.
+    /// Throws ``SandboxError`` when the address cannot be bound.
+    public static func serve(
+        host: String, port: Int, serverName: String,
+        handle:
+            @escaping @Sendable (_ method: String, _ path: String) -> (status: Int, contentType: String, body: String)
+    ) async throws -> SandboxServer {
+        try await listen(host: host, port: port, serverName: serverName) { request in
+            let answer = handle(request.method.rawValue, request.uri.path)
+            return Response(
+                status: HTTPResponse.Status(code: answer.status), headers: [.contentType: answer.contentType],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: answer.body)))
+        }
+    }
+
     private static func listen(
-        host: String, port: Int, responder: @escaping @Sendable (Request) async throws -> Response
+        host: String, port: Int, serverName: String = "switchboard-sandbox",
+        responder: @escaping @Sendable (Request) async throws -> Response
     ) async throws -> SandboxServer {
         let (ports, continuation) = AsyncStream.makeStream(of: Int?.self)
-        var logger = Logger(label: "switchboard-sandbox")
+        var logger = Logger(label: serverName)
         logger.logLevel = .critical
         let application = Application(
             responder: CallbackResponder<BasicRequestContext> { request, _ in try await responder(request) },
-            configuration: ApplicationConfiguration(
-                address: .hostname(host, port: port), serverName: "switchboard-sandbox"),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: serverName),
             onServerRunning: { channel in continuation.yield(channel.localAddress?.port) },
             logger: logger)
         let task = Task {
@@ -111,7 +127,7 @@ public final class SandboxServer: Sendable {
         guard let bound = await iterator.next(), let bound else {
             task.cancel()
             _ = await task.result
-            throw SandboxError(message: "the sandbox could not listen on \(host):\(port)")
+            throw SandboxError(message: "\(serverName) could not listen on \(host):\(port)")
         }
         return SandboxServer(url: "http://\(host):\(bound)", port: bound, task: task)
     }

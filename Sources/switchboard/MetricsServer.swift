@@ -1,47 +1,27 @@
 import Foundation
-import HTTPTypes
-import Hummingbird
-import Logging
-import NIOCore
+import Sandbox
 
-/// `GET /metrics` for `switchboard run --metrics HOST:PORT`, on Hummingbird; anything else is 404.
+/// `GET /metrics` for `switchboard run --metrics HOST:PORT`, on the sandbox's listener; anything else is 404.
 struct MetricsServer {
-    let task: Task<Void, any Error>
-    let port: Int
+    let server: SandboxServer
+    var port: Int { server.port }
 
     /// Listens on `host:port` (port 0: one the OS picks) and returns once bound.
     static func start(host: String, port: Int, render: @escaping @Sendable () -> String) async throws -> MetricsServer {
-        let (ports, continuation) = AsyncStream.makeStream(of: Int?.self)
-        let responder = CallbackResponder<BasicRequestContext> { request, _ in
-            guard request.uri.path == "/metrics", request.method == .get else {
-                return Response(status: .notFound, body: ResponseBody(byteBuffer: ByteBuffer(string: "not found\n")))
-            }
-            return Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: render())))
-        }
-        var logger = Logger(label: "switchboard-metrics")
-        logger.logLevel = .critical
-        let application = Application(
-            responder: responder,
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "switchboard"),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port) }, logger: logger)
-        let task = Task {
-            defer { continuation.finish() }
-            try await application.run()
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let bound = await iterator.next(), let bound else {
-            task.cancel()
-            _ = await task.result
+        do {
+            return MetricsServer(
+                server: try await SandboxServer.serve(host: host, port: port, serverName: "switchboard-metrics") {
+                    method, path in
+                    guard path == "/metrics", method == "GET" else { return (404, "text/plain", "not found\n") }
+                    return (200, "text/plain; version=0.0.4; charset=utf-8", render())
+                })
+        } catch {
             throw Failure.message("cannot listen on \(host):\(port) for metrics", hint: "pick another --metrics port")
         }
-        return MetricsServer(task: task, port: bound)
     }
 
     func stop() async {
-        task.cancel()
-        _ = await task.result
+        await server.stop()
     }
 
     /// `HOST:PORT` (an IPv6 host in brackets).

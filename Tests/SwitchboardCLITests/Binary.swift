@@ -1,4 +1,6 @@
 import Foundation
+import Nexus
+import Transport
 
 /// Runs the built `switchboard` executable, as a user or a CI job would.
 struct Binary {
@@ -100,4 +102,16 @@ private final class LockedData: @unchecked Sendable {
     func set(_ value: Data) { lock.withLock { data = value } }
     var isSet: Bool { lock.withLock { data != nil } }
     var value: Data { lock.withLock { data ?? Data() } }
+}
+
+extension NexusClient {
+    /// The other side of a conversation in a test: agent `peer` on `server`, keys in a fresh directory.
+    static func testPeer(server: String) -> NexusClient {
+        NexusClient(
+            server: server, agentID: "peer",
+            keys: SessionKeyStore(
+                directory: FileManager.default.temporaryDirectory.appendingPathComponent("peer-\(UUID().uuidString)")
+                    .path),
+            http: HTTPClient(connections: 1))
+    }
 }

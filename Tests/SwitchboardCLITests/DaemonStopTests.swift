@@ -10,12 +10,7 @@ import Transport
 @Suite struct DaemonStopTests {
     @Test func sigtermFinishesTheStepInFlightAndLeavesTheRestForTheNextTick() async throws {
         let server = try await SandboxServer.start(nexus: NexusSandbox())
-        let peer = NexusClient(
-            server: server.url, agentID: "peer",
-            keys: SessionKeyStore(
-                directory: FileManager.default.temporaryDirectory.appendingPathComponent("peer-\(UUID().uuidString)")
-                    .path),
-            http: HTTPClient(connections: 1))
+        let peer = NexusClient.testPeer(server: server.url)
         let room = try await peer.createSession(ttl: 3600).sessionId
         let workspace = try Binary.workspace([
             "workflows/main.yaml": """

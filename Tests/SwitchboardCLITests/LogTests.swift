@@ -10,12 +10,7 @@ import Transport
     @Test func jsonLogsParseAndHoldNoSecret() async throws {
         let planted = "planted-LOG-SECRET-9d1e"
         let server = try await SandboxServer.start(nexus: NexusSandbox())
-        let peer = NexusClient(
-            server: server.url, agentID: "peer",
-            keys: SessionKeyStore(
-                directory: FileManager.default.temporaryDirectory.appendingPathComponent("peer-\(UUID().uuidString)")
-                    .path),
-            http: HTTPClient(connections: 1))
+        let peer = NexusClient.testPeer(server: server.url)
         let room = try await peer.createSession(ttl: 3600).sessionId
         let (workspace, env) = try SecretsCommandTests.keyed([
             "workflows/main.yaml": """
