@@ -237,11 +237,14 @@ public final class Engine: @unchecked Sendable {
             for await result in group { collected.append(result) }
             return collected.sorted { $0.0 < $1.0 }
         }
+        var batches: [Journal.PolledBatch] = []
+        var polled: [(source: EngineConfiguration.ResolvedSource, batch: PollBatch)] = []
+        var failed: [(source: EngineConfiguration.ResolvedSource, error: NetworkError)] = []
         for (index, result, maintenance, maintenanceError, seconds) in results {
             let source = due[index]
             report.sourcesPolled += 1
             report.pollSeconds.append(seconds)
-            // With the poll's own transaction below (or the next): a crash before it only means polling again.
+            // With the polls' own transaction below (or the next): a crash before it only means polling again.
             try journal.recordSchedule(
                 source.jobKey, nextDue: EngineConfiguration.nextDue(source.source.timing, after: current),
                 lastFired: current, deferred: true)
@@ -254,47 +257,53 @@ public final class Engine: @unchecked Sendable {
             if let maintenanceError { report.failures.append("renew \(source.target): \(maintenanceError)") }
             switch result {
             case .success(let batch):
-                let messages = batch.messages.map {
-                    NewInboxMessage(
-                        account: source.target.account, conversation: $0.conversation, messageID: $0.id,
-                        cursor: $0.cursor,
-                        payload: Self.encode($0))
-                }
-                // Inbox before cursor: both in one transaction.
-                let recorded = try journal.recordPoll(
-                    source: source.checkpointKey, messages: messages, cursor: batch.cursor)
-                report.messagesReceived += recorded.new.count
-                log.debug(
-                    "polled: \(batch.messages.count) messages, \(recorded.new.count) new",
-                    metadata: ["source": "\(source.target)"])
-                // Only a poll that brought messages is acknowledged: an empty one, or one that only moved past
-                // our own messages (whose read state moves on send), has nothing to tell the network; for masumi
-                // each acknowledgement is a CLI call per thread. A failed acknowledgement comes round again,
-                // because its messages come back on the next poll.
-                if !batch.messages.isEmpty {
-                    do throws(NetworkError) {
-                        try await messengers[source.target.account]!.acknowledge(source.target, through: batch.cursor)
-                    } catch {
-                        // Its messages come again on the next poll (journaled already, they are not repeated).
-                        log.warning(
-                            "acknowledging failed: \(error)", metadata: ["source": "\(source.target)"])
-                    }
-                }
+                batches.append(
+                    Journal.PolledBatch(
+                        source: source.checkpointKey,
+                        messages: batch.messages.map {
+                            NewInboxMessage(
+                                account: source.target.account, conversation: $0.conversation, messageID: $0.id,
+                                cursor: $0.cursor, payload: Self.encode($0))
+                        }, cursor: batch.cursor))
+                polled.append((source, batch))
             case .failure(let error):
-                report.failures.append("poll \(source.target): \(error)")
-                log.debug("poll failed: \(error)", metadata: ["source": "\(source.target)"])
-                let maxStrikes = configuration.escalation?.after?.value ?? 2
-                let before = try journal.checkpoint(source: source.checkpointKey)?.isPaused ?? false
-                let checkpoint = try journal.recordPollFailure(
-                    source: source.checkpointKey, code: error.code, message: error.message, maxStrikes: maxStrikes,
-                    now: current)
-                if checkpoint.isPaused, !before {
-                    await escalate(
-                        subject: "source:\(source.checkpointKey)", code: error.code,
-                        text:
-                            "polling \(source.target) failed \(checkpoint.consecutiveFailures) times in a row: \(error.code): \(error.message); the source is paused until `switchboard resolve \(source.checkpointKey)`",
-                        channel: nil, report: &report)
+                failed.append((source, error))
+            }
+        }
+        // Each source's inbox before its cursor, and every source's in one transaction.
+        let recorded = try journal.recordPolls(batches)
+        for ((source, batch), record) in zip(polled, recorded) {
+            report.messagesReceived += record.new.count
+            log.debug(
+                "polled: \(batch.messages.count) messages, \(record.new.count) new",
+                metadata: ["source": "\(source.target)"])
+            // Only a poll that brought messages is acknowledged: an empty one, or one that only moved past
+            // our own messages (whose read state moves on send), has nothing to tell the network; for masumi
+            // each acknowledgement is a CLI call per thread. A failed acknowledgement comes round again,
+            // because its messages come back on the next poll.
+            if !batch.messages.isEmpty {
+                do throws(NetworkError) {
+                    try await messengers[source.target.account]!.acknowledge(source.target, through: batch.cursor)
+                } catch {
+                    // Its messages come again on the next poll (journaled already, they are not repeated).
+                    log.warning("acknowledging failed: \(error)", metadata: ["source": "\(source.target)"])
                 }
+            }
+        }
+        for (source, error) in failed {
+            report.failures.append("poll \(source.target): \(error)")
+            log.debug("poll failed: \(error)", metadata: ["source": "\(source.target)"])
+            let maxStrikes = configuration.escalation?.after?.value ?? 2
+            let before = try journal.checkpoint(source: source.checkpointKey)?.isPaused ?? false
+            let checkpoint = try journal.recordPollFailure(
+                source: source.checkpointKey, code: error.code, message: error.message, maxStrikes: maxStrikes,
+                now: current)
+            if checkpoint.isPaused, !before {
+                await escalate(
+                    subject: "source:\(source.checkpointKey)", code: error.code,
+                    text:
+                        "polling \(source.target) failed \(checkpoint.consecutiveFailures) times in a row: \(error.code): \(error.message); the source is paused until `switchboard resolve \(source.checkpointKey)`",
+                    channel: nil, report: &report)
             }
         }
     }

@@ -141,4 +141,26 @@ import Testing
         #expect(redactor.redact("GET /hook?t=\(encoded)") == "GET /hook?t=***")
         #expect(redactor.redact("abc stays") == "abc stays")
     }
+
+    @Test func theRedactorFindsEachOfManySecretsAnywhereInAText() {
+        let redactor = Redactor()
+        let keys = (0..<500).map { String(format: "%064x", $0 &* 2_654_435_761) }
+        redactor.register(contentsOf: keys)
+        #expect(redactor.redact("\(keys[0]) then \(keys[250]), and \(keys[499])") == "*** then ***, and ***")
+        #expect(redactor.redact(keys[499]) == "***")
+        // A key's prefix alone, or a text shorter than any secret, is not a secret.
+        #expect(redactor.redact(String(keys[7].prefix(63))) == String(keys[7].prefix(63)))
+        #expect(redactor.redact("abc") == "abc")
+        #expect(redactor.redact("") == "")
+    }
+
+    @Test func overlappingSecretsAreMaskedAsTheirUnion() {
+        let redactor = Redactor()
+        redactor.register(contentsOf: ["abcdef", "defghi", "bcd1"])
+        // Neither leaves a part of the other visible: every byte of each occurrence is hidden.
+        #expect(redactor.redact("x abcdefghi y") == "x *** y")
+        #expect(redactor.redact("x abcdefdefghi y") == "x *** y")
+        #expect(redactor.redact("bcd1 and abcdef") == "*** and ***")
+        #expect(redactor.redact("multi-byte é abcdef ü") == "multi-byte é *** ü")
+    }
 }

@@ -16,27 +16,37 @@ extension Journal {
     public func recordPoll(
         source: String, messages: [NewInboxMessage], cursor: String?, ackState: String? = nil, now: Date = Date()
     ) throws(JournalError) -> PollRecord {
-        try write { db in
-            var new: [InboxMessage] = []
+        try recordPolls(
+            [PolledBatch(source: source, messages: messages, cursor: cursor, ackState: ackState)], now: now)[0]
+    }
+
+    /// One source's polled batch, for ``recordPolls(_:now:)``.
+    public struct PolledBatch: Sendable {
+        public var source: String
+        public var messages: [NewInboxMessage]
+        public var cursor: String?
+        public var ackState: String?
+
+        public init(source: String, messages: [NewInboxMessage], cursor: String?, ackState: String? = nil) {
+            self.source = source
+            self.messages = messages
+            self.cursor = cursor
+            self.ackState = ackState
+        }
+    }
+
+    /// ``recordPoll(source:messages:cursor:ackState:now:)`` for many sources in one transaction (a tick's
+    /// polls are committed together): every batch and checkpoint, or none. Records in the batches' order.
+    public func recordPolls(_ batches: [PolledBatch], now: Date = Date()) throws(JournalError) -> [PollRecord] {
+        guard !batches.isEmpty else { return [] }
+        let received = now.journalText
+        return try write { db in
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO inbox (account, conversation, message_id, cursor, received_at, payload)
                     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(account, conversation, message_id) DO NOTHING
                     """)
-            for message in messages {
-                try insert.execute(arguments: [
-                    message.account, message.conversation, message.messageID, message.cursor, now.journalText,
-                    Redactor.shared.redact(message.payload),
-                ])
-                if db.changesCount == 1 {
-                    new.append(
-                        InboxMessage(
-                            id: db.lastInsertedRowID, account: message.account, conversation: message.conversation,
-                            messageID: message.messageID, cursor: message.cursor, receivedAt: now,
-                            payload: message.payload, handlingRunID: nil))
-                }
-            }
-            try db.cachedExecute(
+            let advance = try db.cachedStatement(
                 sql: """
                     INSERT INTO checkpoints (source, cursor, ack_state, consecutive_failures, updated_at)
                     VALUES (?, ?, ?, 0, ?)
@@ -44,8 +54,29 @@ extension Journal {
                       ack_state = COALESCE(excluded.ack_state, checkpoints.ack_state),
                       consecutive_failures = 0, last_error_code = NULL, last_error_message = NULL,
                       updated_at = excluded.updated_at
-                    """, arguments: [source, cursor, ackState, now.journalText])
-            return PollRecord(new: new, checkpoint: try Self.checkpoint(db, source: source)!)
+                    """)
+            var records: [PollRecord] = []
+            records.reserveCapacity(batches.count)
+            for batch in batches {
+                var new: [InboxMessage] = []
+                for message in batch.messages {
+                    try insert.execute(arguments: [
+                        message.account, message.conversation, message.messageID, message.cursor, received,
+                        Redactor.shared.redact(message.payload),
+                    ])
+                    if db.changesCount == 1 {
+                        new.append(
+                            InboxMessage(
+                                id: db.lastInsertedRowID, account: message.account,
+                                conversation: message.conversation, messageID: message.messageID,
+                                cursor: message.cursor, receivedAt: now, payload: message.payload,
+                                handlingRunID: nil))
+                    }
+                }
+                try advance.execute(arguments: [batch.source, batch.cursor, batch.ackState, received])
+                records.append(PollRecord(new: new, checkpoint: try Self.checkpoint(db, source: batch.source)!))
+            }
+            return records
         }
     }
 
