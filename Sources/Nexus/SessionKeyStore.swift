@@ -32,16 +32,18 @@ public struct SessionKeyStore: Sendable {
         // File-name-safe forms: anything but letters, digits and '-' becomes '_', so no part can be "." or ".."
         // (a hostile server's session id) and climb out of the store.
         func safe(_ text: String) -> String {
-            let mapped = String(
-                text.unicodeScalars.map {
-                    switch $0.value {
-                    case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D: Character($0)
-                    default: "_"
-                    }
-                })
-            return mapped.isEmpty ? "_" : mapped
+            func keeps(_ value: UInt32) -> Bool {
+                switch value {
+                case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D: true
+                default: false
+                }
+            }
+            if text.isEmpty { return "_" }
+            // One '_' per Unicode scalar: the names files already have.
+            if text.utf8.allSatisfy({ keeps(UInt32($0)) }) { return text }
+            return String(String.UnicodeScalarView(text.unicodeScalars.map { keeps($0.value) ? $0 : "_" }))
         }
-        return [directory, safe(server), safe(session), safe(agent) + ".key"].joined(separator: "/")
+        return directory + "/" + safe(server) + "/" + safe(session) + "/" + safe(agent) + ".key"
     }
 
     public func key(server: String, session: String, agent: String) -> String? {

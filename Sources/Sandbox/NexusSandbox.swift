@@ -646,16 +646,20 @@ public final class NexusSandbox: @unchecked Sendable {
         return result
     }
 
+    /// `bytes` random bytes in lower-case hex: eight bytes per call to the system generator (one `getrandom`
+    /// each), not one call per byte.
     static func hex(_ bytes: Int) -> String {
-        let digits = Array("0123456789abcdef".utf8)
+        let digits: StaticString = "0123456789abcdef"
         var generator = SystemRandomNumberGenerator()
         return String(
             unsafeUninitializedCapacity: bytes * 2,
             initializingUTF8With: { buffer in
+                var random: UInt64 = 0
                 for index in 0..<bytes {
-                    let byte = UInt8.random(in: 0...255, using: &generator)
-                    buffer[2 * index] = digits[Int(byte >> 4)]
-                    buffer[2 * index + 1] = digits[Int(byte & 0xF)]
+                    if index % 8 == 0 { random = generator.next() }
+                    let byte = Int(truncatingIfNeeded: random >> UInt64(8 * (index % 8))) & 0xFF
+                    buffer[2 * index] = digits.utf8Start[byte >> 4]
+                    buffer[2 * index + 1] = digits.utf8Start[byte & 0xF]
                 }
                 return bytes * 2
             })

@@ -42,17 +42,33 @@ final class EasyHandle: @unchecked Sendable {
         guard let pointer, let context else { return 0 }
         let sink = Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue()
         let length = size * count
-        let line = pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
-            String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
-        }
-        if line.hasPrefix("HTTP/") {
+        let line = UnsafeRawBufferPointer(start: pointer, count: length)
+        if line.starts(with: "HTTP/".utf8) {
             sink.headers = [:]  // a new response (after 100 Continue): its headers replace the last ones
-        } else if let colon = line.firstIndex(of: ":") {
-            let name = line[..<colon].lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        } else if let (name, value) = EasyHandle.field(line) {
             sink.headers[name] = value
         }
         return length
+    }
+
+    /// A header line's name, lower-cased, and its value without surrounding white space; nil without a colon.
+    static func field(_ line: UnsafeRawBufferPointer) -> (name: String, value: String)? {
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+        var start = colon + 1
+        var end = line.count
+        while start < end, isSpace(line[start]) { start += 1 }
+        while end > start, isSpace(line[end - 1]) { end -= 1 }
+        let name = String(
+            unsafeUninitializedCapacity: colon,
+            initializingUTF8With: { buffer in
+                for index in 0..<colon {
+                    let byte = line[index]
+                    buffer[index] = (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
+                }
+                return colon
+            })
+        return (name, String(decoding: line[start..<end], as: UTF8.self))
     }
 
     /// Performs the request on the calling thread (blocking); call it off the cooperative pool.

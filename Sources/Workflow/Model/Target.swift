@@ -94,17 +94,25 @@ public struct Target: Hashable, Sendable, CustomStringConvertible {
             return id == nil ? .success(Target(account: account, kind: kind, id: nil)) : .failure(.unexpectedID(kind))
         }
         guard let id, !id.isEmpty else { return .failure(.missingID(kind)) }
-        guard !id.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F })
-        else { return .failure(.badID(id)) }
+        guard !Self.hasSpaceOrControl(id) else { return .failure(.badID(id)) }
         return .success(Target(account: account, kind: kind, id: id))
     }
 
-    /// Names of accounts, handlers, channels and schedules: letters, digits, `-` and `_`.
+    /// Names of accounts, handlers, channels and schedules: ASCII letters, digits, `-` and `_`.
     public static func isName(_ text: String) -> Bool {
-        !text.isEmpty && text.count <= 64
-            && text.unicodeScalars.allSatisfy {
-                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_")
+        !text.isEmpty && text.utf8.count <= 64
+            && text.utf8.allSatisfy {
+                (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D
+                    || $0 == 0x5F
             }
+    }
+
+    /// White space or a control character anywhere: ASCII is checked byte by byte (an ID is almost always
+    /// ASCII), anything else through its Unicode properties.
+    static func hasSpaceOrControl(_ text: String) -> Bool {
+        text.utf8.allSatisfy { $0 < 0x80 }
+            ? text.utf8.contains { $0 <= 0x20 || $0 == 0x7F }
+            : text.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }
     }
 }
 
