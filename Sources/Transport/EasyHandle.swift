@@ -1,10 +1,10 @@
 internal import CCurl
 internal import Foundation
 
-/// One libcurl easy handle, reused request after request so its connections stay open (keep-alive).
-/// Used by one request at a time: the pool hands it out exclusively.
+/// One libcurl easy handle, reused request after request. Used by one request at a time: the pool hands it
+/// out exclusively, and ``MultiDriver`` runs its transfer.
 final class EasyHandle: @unchecked Sendable {
-    private let handle: UnsafeMutableRawPointer
+    let handle: UnsafeMutableRawPointer
     /// libcurl writes error details here during the transfer: memory that stays put for the handle's life.
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
@@ -71,17 +71,33 @@ final class EasyHandle: @unchecked Sendable {
         return (name, String(decoding: line[start..<end], as: UTF8.self))
     }
 
-    /// Performs the request on the calling thread (blocking); call it off the cooperative pool.
-    func perform(_ request: HTTPRequest, to destination: URLOrigin.Destination) throws(TransportError) -> HTTPResponse {
+    /// What a transfer needs until it ends: where the response goes, and the header list libcurl reads.
+    final class Transfer: @unchecked Sendable {
+        let sink = Sink()
+        let origin: String
+        let limit: Int
+        var headerList: UnsafeMutablePointer<curl_slist>?
+
+        init(origin: String, limit: Int) {
+            self.origin = origin
+            self.limit = limit
+            sink.limit = limit
+        }
+
+        deinit { curl_slist_free_all(headerList) }
+    }
+
+    /// Sets the handle up for `request`; the returned transfer must outlive it (``MultiDriver`` keeps it).
+    func prepare(_ request: HTTPRequest, to destination: URLOrigin.Destination) throws(TransportError) -> Transfer {
         let origin = destination.origin
         curl_easy_reset(handle)
-        let sink = Sink()
-        sink.limit = request.maximumResponseSize
+        let transfer = Transfer(origin: origin, limit: request.maximumResponseSize)
+        let sink = transfer.sink
         var headerList: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headerList) }
         for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
         // No "Expect: 100-continue" round trip for bodies over 1 KiB.
         headerList = curl_slist_append(headerList, "Expect:")
+        transfer.headerList = headerList
 
         var setup = CURLE_OK
         func set(_ result: CURLcode) { if setup == CURLE_OK { setup = result } }
@@ -129,9 +145,15 @@ final class EasyHandle: @unchecked Sendable {
                 .curl(CurlCode(rawValue: Int32(setup.rawValue))), origin: origin,
                 detail: "setting up the request failed")
         }
-        let result = withExtendedLifetime(sink) { curl_easy_perform(handle) }
+        return transfer
+    }
+
+    /// The response of a transfer that ended with `result`.
+    func finish(_ transfer: Transfer, result: CURLcode) throws(TransportError) -> HTTPResponse {
+        let origin = transfer.origin
+        let sink = transfer.sink
         if sink.overflowed {
-            throw TransportError(.responseTooLarge(limit: request.maximumResponseSize), origin: origin, detail: "")
+            throw TransportError(.responseTooLarge(limit: transfer.limit), origin: origin, detail: "")
         }
         guard result == CURLE_OK else {
             let code = CurlCode(rawValue: Int32(result.rawValue))

@@ -2,8 +2,8 @@ internal import CCurl
 public import Foundation
 internal import Synchronization
 
-/// An HTTP client directly on libcurl: a bounded pool of easy handles (each keeps its connections alive),
-/// one blocking transfer per handle on a worker thread, async to the caller. TLS verification is always on,
+/// An HTTP client directly on libcurl: a bounded pool of easy handles, their transfers all driven by one
+/// multi handle on a thread of its own (``MultiDriver``), async to the caller. TLS verification is always on,
 /// proxies come from the environment as curl reads them (`https_proxy`, `no_proxy`, …), plain http goes only
 /// to loopback unless a request allows it, and a 429 with `Retry-After` stops requests to that origin until
 /// the time has passed.
@@ -12,6 +12,7 @@ public final class HTTPClient: Sendable {
     public static let shared = HTTPClient()
 
     private let pool: HandlePool
+    let driver: MultiDriver?
     private let backoff = Mutex<[String: Date]>([:])
 
     private static let globalInit: Void = {
@@ -22,7 +23,10 @@ public final class HTTPClient: Sendable {
     public init(connections: Int = 8) {
         _ = Self.globalInit
         pool = HandlePool(limit: max(1, connections))
+        driver = MultiDriver()
     }
+
+    deinit { driver?.close() }
 
     /// Sends a request. A non-2xx status is a response, not an error; transport failures throw.
     public func send(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse {
@@ -31,15 +35,24 @@ public final class HTTPClient: Sendable {
         if let until = backoff.withLock({ $0[origin] }), until > Date() {
             throw TransportError(.rateLimited(retryAfter: until.timeIntervalSinceNow), origin: origin, detail: "")
         }
-        guard let handle = await pool.acquire() else {
+        guard let driver, let handle = await pool.acquire() else {
             throw TransportError(
                 .curl(CurlCode(rawValue: 2)), origin: origin, detail: "libcurl could not create a handle")
         }
-        let result: Result<HTTPResponse, TransportError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async {
-                continuation.resume(
-                    returning: Result { () throws(TransportError) in try handle.perform(request, to: destination) })
+        let result: Result<HTTPResponse, TransportError>
+        do throws(TransportError) {
+            let transfer = try handle.prepare(request, to: destination)
+            result = await withCheckedContinuation { continuation in
+                driver.submit(
+                    MultiDriver.Job(handle: handle, transfer: transfer) { code in
+                        continuation.resume(
+                            returning: Result { () throws(TransportError) in
+                                try handle.finish(transfer, result: code)
+                            })
+                    })
             }
+        } catch {
+            result = .failure(error)
         }
         await pool.release(handle)
         let response = try result.get()

@@ -2,7 +2,8 @@ import Foundation
 import Nexus
 import Sandbox
 import Testing
-import Transport
+
+@testable import Transport
 
 /// Each injected fault ends in a typed error: never a crash, never a hang.
 @Suite struct FaultTests {
@@ -106,5 +107,32 @@ import Transport
             #expect(text.hasPrefix("http://127.0.0.1:\(port): CURLE_COULDNT_CONNECT"))
             for secret in ["hunter2", "secret-token", "key=abc", "T000"] { #expect(!text.contains(secret), "\(text)") }
         }
+    }
+
+    /// Many requests at once through few connections all complete, each with its own answer; and a client's
+    /// transfer thread ends when the client is gone (none is left behind per client a process makes).
+    @Test func concurrentRequestsShareTheDriverAndItsThreadEndsWithTheClient() async throws {
+        let server = try await SandboxServer.start(nexus: NexusSandbox())
+        defer { Task { await server.stop() } }
+        func requests(through http: HTTPClient) async throws -> MultiDriver {
+            let statuses = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+                for index in 0..<40 {
+                    group.addTask {
+                        let path = index.isMultiple(of: 2) ? "/health" : "/v1/sessions/missing-\(index)"
+                        return (index, try await http.send(HTTPRequest(.get, server.url + path)).status)
+                    }
+                }
+                return try await group.reduce(into: [Int: Int]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(statuses.count == 40)
+            for (index, status) in statuses { #expect(status == (index.isMultiple(of: 2) ? 200 : 404), "\(index)") }
+            let driver = try #require(http.driver)
+            #expect(!driver.hasFinished)
+            return driver
+        }
+        let driver = try await requests(through: HTTPClient(connections: 2))
+        // The client is gone: its thread finishes its loop and exits.
+        for _ in 0..<250 where !driver.hasFinished { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(driver.hasFinished)
     }
 }
