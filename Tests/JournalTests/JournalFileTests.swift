@@ -46,6 +46,39 @@ import Testing
         #expect(try journal.runs().map(\.workflow) == ["old"])
     }
 
+    /// v2 keeps unfinished intents alone in the index by status: a v1 journal's pending and blocked intents are
+    /// still found after the upgrade, and a sent one is not among them.
+    @Test func version2IndexesOnlyUnfinishedIntentsByStatus() throws {
+        let path = temporaryJournalPath()
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let queue = try DatabaseQueue(path: path)
+        try JournalSchema.migrator.migrate(queue, upTo: "v1")
+        try queue.write { db in
+            for (key, status) in [("a", "pending"), ("b", "sent"), ("c", "blocked"), ("d", "unknown")] {
+                try db.execute(
+                    sql: """
+                        INSERT INTO intents (key, target, payload_digest, status, created_at, updated_at)
+                        VALUES (?, 'nx:session/s', '', ?, '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000')
+                        """, arguments: [key, status])
+            }
+        }
+        try queue.close()
+        let journal = try Journal(path: path)
+        #expect(try journal.interruptedIntents().map(\.key) == ["a", "d"])
+        #expect(try journal.blockedIntents().map(\.key) == ["c"])
+        let (indexes, unfinished) = try DatabaseQueue(path: path).read { db in
+            (
+                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"),
+                try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM intents INDEXED BY intents_unfinished WHERE status <> 'sent'")
+            )
+        }
+        #expect(indexes.contains("intents_unfinished"))
+        for gone in ["intents_on_status", "steps_on_run_id", "runs_on_started_at"] { #expect(!indexes.contains(gone)) }
+        #expect(unfinished == 3)
+    }
+
     @Test func aSchemaFromANewerSwitchboardIsRefusedUntouched() throws {
         let path = temporaryJournalPath()
         _ = try Journal(path: path)
@@ -101,7 +134,10 @@ import Testing
         FileManager.default.createFile(atPath: path, contents: Data())
         let (problems, schema) = try Journal.check(path: path)
         #expect(schema.isEmpty)
-        #expect(problems == ["schema migrations not applied yet: v1 (the next writer applies them)"])
+        #expect(
+            problems == [
+                "schema migrations not applied yet: \(Journal.knownMigrations.joined(separator: ", ")) (the next writer applies them)"
+            ])
         // Readers refuse it rather than migrate it.
         var options = Journal.Options()
         options.migrate = false

@@ -177,11 +177,11 @@ extension Journal {
 
     /// Intents whose outcome is not known: left in flight by a crash, or unknown after a timeout.
     public func interruptedIntents() throws(JournalError) -> [IntentRecord] {
-        try intents(where: "status IN ('pending', 'unknown')")
+        try intents(where: "status IN ('pending', 'unknown') AND status <> 'sent'")
     }
 
     public func blockedIntents() throws(JournalError) -> [IntentRecord] {
-        try intents(where: "status = 'blocked'")
+        try intents(where: "status = 'blocked' AND status <> 'sent'")
     }
 
     /// Intents that have used strikes and are not done: what `status` shows as strikes.
@@ -228,6 +228,7 @@ extension Journal {
         }
     }
 
+    /// `condition` says `status <> 'sent'` when it can: the index by status holds unfinished intents only.
     private func intents(where condition: String) throws(JournalError) -> [IntentRecord] {
         try read { db in
             try Row.fetchAll(cached: db, sql: "SELECT * FROM intents WHERE \(condition) ORDER BY updated_at, id")

@@ -117,6 +117,19 @@ enum JournalSchema {
                 t.column("expires_at", .datetime).notNull()
             }
         }
+        // Fewer pages written per message: every index a commit touches costs a page in the WAL. The steps'
+        // (run_id, position, attempt) key already serves lookups by run, nothing looks runs up by their start
+        // alone, and only unfinished intents (pending, unknown, failed, blocked) are ever looked up by status,
+        // so the status index keeps those alone: an intent leaves it when sent.
+        migrator.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    DROP INDEX steps_on_run_id;
+                    DROP INDEX runs_on_started_at;
+                    DROP INDEX intents_on_status;
+                    CREATE INDEX intents_unfinished ON intents (status) WHERE status <> 'sent';
+                    """)
+        }
         return migrator
     }
 }
