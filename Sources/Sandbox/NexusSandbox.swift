@@ -124,7 +124,7 @@ public final class NexusSandbox: @unchecked Sendable {
 
     private func route(_ request: SandboxRequest, now: Date) -> SandboxResponse {
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map {
-            String($0).removingPercentEncoding ?? String($0)
+            $0.utf8.contains(UInt8(ascii: "%")) ? String($0).removingPercentEncoding ?? String($0) : String($0)
         }
         if let limited = rateLimit(request.clientAddress, now: now) { return limited }
         switch (request.method, parts.count, parts.first) {
@@ -619,29 +619,33 @@ public final class NexusSandbox: @unchecked Sendable {
 
     // MARK: - Helpers
 
-    /// §4.6's deterministic pattern set, each behind a literal every match contains, so that a message
-    /// without one costs a substring search instead of a regular expression.
-    nonisolated(unsafe) static let redactions: [(trigger: String, pattern: NSRegularExpression, type: String)] = [
-        ("sk-", #"sk-[A-Za-z0-9_-]{20,}"#, "openai_key"), ("AKIA", #"AKIA[0-9A-Z]{16}"#, "aws_key"),
-        ("_", #"gh[pousr]_[A-Za-z0-9]{36}"#, "github_token"),
-        (
-            "-----BEGIN ",
-            #"-----BEGIN [A-Z ]{0,32}PRIVATE KEY-----[\s\S]{0,8192}?-----END [A-Z ]{0,32}PRIVATE KEY-----"#,
-            "private_key"
-        ),
-        ("Bearer ", #"Bearer [A-Za-z0-9._~+/=-]+"#, "bearer_token"),
-        ("password", #"password\s*[:=]\s*\S+"#, "password"),
-    ].map { trigger, pattern, type in
-        // The patterns are constants: a failure here is a typo caught by the first test that runs.
-        (trigger, try! NSRegularExpression(pattern: pattern), type)
-    }
+    /// §4.6's deterministic pattern set, each behind literals one of which every match contains, so that a
+    /// message with none costs a byte search instead of a regular expression.
+    nonisolated(unsafe) static let redactions: [(triggers: [String], pattern: NSRegularExpression, template: String)] =
+        [
+            (["sk-"], #"sk-[A-Za-z0-9_-]{20,}"#, "openai_key"), (["AKIA"], #"AKIA[0-9A-Z]{16}"#, "aws_key"),
+            (["ghp_", "gho_", "ghu_", "ghs_", "ghr_"], #"gh[pousr]_[A-Za-z0-9]{36}"#, "github_token"),
+            (
+                ["-----BEGIN "],
+                #"-----BEGIN [A-Z ]{0,32}PRIVATE KEY-----[\s\S]{0,8192}?-----END [A-Z ]{0,32}PRIVATE KEY-----"#,
+                "private_key"
+            ),
+            (["Bearer "], #"Bearer [A-Za-z0-9._~+/=-]+"#, "bearer_token"),
+            (["password"], #"password\s*[:=]\s*\S+"#, "password"),
+        ].map { triggers, pattern, type in
+            // The patterns are constants: a failure here is a typo caught by the first test that runs.
+            (
+                triggers, try! NSRegularExpression(pattern: pattern),
+                NSRegularExpression.escapedTemplate(for: "[REDACTED:\(type)]")
+            )
+        }
 
     static func redact(_ text: String) -> String {
         var result = text
-        for (trigger, pattern, type) in redactions where result.contains(trigger) {
+        for (triggers, pattern, template) in redactions
+        where triggers.contains(where: { result.utf8.firstRange(of: $0.utf8) != nil }) {
             result = pattern.stringByReplacingMatches(
-                in: result, range: NSRange(result.startIndex..., in: result),
-                withTemplate: NSRegularExpression.escapedTemplate(for: "[REDACTED:\(type)]"))
+                in: result, range: NSRange(result.startIndex..., in: result), withTemplate: template)
         }
         return result
     }

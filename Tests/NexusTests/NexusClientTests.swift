@@ -180,6 +180,10 @@ import Workflow
             let message = try #require(try await alice.poll(session: session).messages.last)
             #expect(message.text == "key [REDACTED:aws_key] and [REDACTED:password]")
             #expect(message.verified)
+            let token = "ghs_" + String(repeating: "a1B2", count: 9)
+            _ = try await alice.send(session: session, text: "msg_12 with \(token)")
+            let github = try #require(try await alice.poll(session: session).messages.last)
+            #expect(github.text == "msg_12 with [REDACTED:github_token]")
         }
     }
 }
