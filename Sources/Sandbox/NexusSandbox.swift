@@ -642,12 +642,34 @@ public final class NexusSandbox: @unchecked Sendable {
 
     static func redact(_ text: String) -> String {
         var result = text
-        for (triggers, pattern, template) in redactions
-        where triggers.contains(where: { result.utf8.firstRange(of: $0.utf8) != nil }) {
+        for (triggers, pattern, template) in redactions where triggers.contains(where: { contains(result, $0) }) {
             result = pattern.stringByReplacingMatches(
                 in: result, range: NSRange(result.startIndex..., in: result), withTemplate: template)
         }
         return result
+    }
+
+    /// Whether `text` holds `literal`, over the UTF-8 bytes: `memchr` to each candidate first byte, `memcmp`
+    /// there (Foundation's `contains` goes through `NSString`, the standard library's generic search is slower
+    /// still).
+    static func contains(_ text: String, _ literal: String) -> Bool {
+        var text = text
+        var literal = literal
+        return text.withUTF8 { haystack in
+            literal.withUTF8 { needle in
+                guard let first = needle.first, needle.count <= haystack.count, let base = haystack.baseAddress
+                else { return needle.isEmpty }
+                var offset = 0
+                while offset + needle.count <= haystack.count {
+                    guard let hit = memchr(base + offset, Int32(first), haystack.count - offset - needle.count + 1)
+                    else { return false }
+                    let start = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) - base
+                    if memcmp(base + start, needle.baseAddress!, needle.count) == 0 { return true }
+                    offset = start + 1
+                }
+                return false
+            }
+        }
     }
 
     /// `bytes` random bytes in lower-case hex: eight bytes per call to the system generator (one `getrandom`
