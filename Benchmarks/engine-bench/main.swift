@@ -5,7 +5,7 @@
 //
 // The workspaces are left in DIRECTORY for the script's nothing-due measurement; naming one kind runs only
 // that one (for a profiler). `floor` measures no engine at all: the same 1,000 replies sent straight
-// through NexusClient, eight at a time, the most any engine could do against this sandbox on this machine. With ENGINE_BENCH_CPU set it also prints, on stderr, the CPU time the measured
+// through NexusClient, sixteen at a time (the client's connections), the most any engine could do against this sandbox on this machine. With ENGINE_BENCH_CPU set it also prints, on stderr, the CPU time the measured
 // tick took against its wall time. With ENGINE_BENCH_PERF_CTL naming a `perf record --control fifo:PATH -D -1`
 // control FIFO, it enables perf for the measured tick only.
 import Engine
@@ -40,7 +40,7 @@ func measure(responder: Bool) async throws -> (seconds: Double, messages: Int) {
     let sandbox = NexusSandbox(options: options)
     let server = try await SandboxServer.start(nexus: sandbox)
     defer { Task { await server.stop() } }
-    let http = HTTPClient(connections: 8)
+    let http = HTTPClient()  // as the engine's own (`HTTPClient.shared`)
     let directory = root.appendingPathComponent(responder ? "responder" : "template")
     try FileManager.default.createDirectory(
         at: directory.appendingPathComponent("workflows"), withIntermediateDirectories: true)
@@ -111,14 +111,14 @@ func measure(responder: Bool) async throws -> (seconds: Double, messages: Int) {
     return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, tick.sent)
 }
 
-/// The same replies with no engine: 1,000 sends through NexusClient from eight concurrent workers.
+/// The same replies with no engine: 1,000 sends through NexusClient from sixteen concurrent workers.
 func floor() async throws -> (seconds: Double, messages: Int) {
     var options = NexusSandbox.Options()
     options.rateLimit = nil
     options.defaultMaxAgents = 4
     let server = try await SandboxServer.start(nexus: NexusSandbox(options: options))
     defer { Task { await server.stop() } }
-    let http = HTTPClient(connections: 8)
+    let http = HTTPClient()
     let directory = root.appendingPathComponent("floor")
     let peer = NexusClient(
         server: server.url, agentID: "peer",
@@ -136,9 +136,9 @@ func floor() async throws -> (seconds: Double, messages: Int) {
     let cpuBefore = cpuSeconds()
     let start = ContinuousClock.now
     try await withThrowingTaskGroup(of: Void.self) { group in
-        for worker in 0..<8 {
+        for worker in 0..<16 {
             group.addTask {
-                for index in stride(from: worker, to: sessionsCount * perSession, by: 8) {
+                for index in stride(from: worker, to: sessionsCount * perSession, by: 16) {
                     _ = try await bot.send(session: targets[index % sessionsCount], text: "ack \(index)")
                 }
             }

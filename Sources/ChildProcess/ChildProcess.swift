@@ -20,9 +20,21 @@ public enum ChildProcess {
 
     /// Runs `executable` (a path, or a name looked up in PATH) with `arguments`; throws `timeout` (transient:
     /// the tool may have done its work) or `spawn_failed` as the `network`'s error.
+    /// It waits for a free ``ChildSlots`` slot first; the timeout counts from the start of the child.
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String], timeout: Duration,
         network: String, outputLimit: Int = 16 << 20
+    ) async throws(NetworkError) -> Output {
+        try await ChildSlots.shared.run { () throws(NetworkError) in
+            try await runNow(
+                executable, arguments, environment: environment, timeout: timeout, network: network,
+                outputLimit: outputLimit)
+        }
+    }
+
+    private static func runNow(
+        _ executable: String, _ arguments: [String], environment: [String: String], timeout: Duration,
+        network: String, outputLimit: Int
     ) async throws(NetworkError) -> Output {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "switchboard-child-\(UUID().uuidString)")

@@ -16,7 +16,8 @@ public enum CommandRunner {
     static let outputLimit = 1 << 20
 
     /// `argv[0]` relative to `directory` when it has a slash, else searched in `PATH`. Failures to start,
-    /// and timeouts, are ``NetworkError``s of network `command` (codes `not_found`, `timeout`).
+    /// and timeouts, are ``NetworkError``s of network `command` (codes `not_found`, `timeout`). It waits for a
+    /// free ``ChildSlots`` slot first; the timeout counts from the start of the child.
     public static func run(
         _ argv: [String], stdin: Data, timeout: TimeInterval, directory: String, environment: [String: String]
     ) async throws(NetworkError) -> Output {
@@ -42,17 +43,20 @@ public enum CommandRunner {
         }
         let output: CapturedRun.Output
         do throws(CapturedRun.SpawnError) {
-            output = try await withCheckedContinuation { continuation in
-                // It blocks in `poll` and `waitpid`: on a thread of its own, not the cooperative pool's.
-                DispatchQueue.global().async {
-                    continuation.resume(
-                        returning: Result { () throws(CapturedRun.SpawnError) in
-                            try CapturedRun.run(
-                                executable: executable, arguments: Array(argv.dropFirst()), environment: environment,
-                                directory: directory, stdin: stdin, timeout: timeout, outputLimit: outputLimit)
-                        })
-                }
-            }.get()
+            output = try await ChildSlots.shared.run { () throws(CapturedRun.SpawnError) in
+                try await withCheckedContinuation { continuation in
+                    // It blocks in `poll` and `waitpid`: on a thread of its own, not the cooperative pool's.
+                    DispatchQueue.global().async {
+                        continuation.resume(
+                            returning: Result { () throws(CapturedRun.SpawnError) in
+                                try CapturedRun.run(
+                                    executable: executable, arguments: Array(argv.dropFirst()),
+                                    environment: environment, directory: directory, stdin: stdin, timeout: timeout,
+                                    outputLimit: outputLimit)
+                            })
+                    }
+                }.get()
+            }
         } catch {
             throw NetworkError(
                 network: "command", code: "not_found", message: "\(program) could not start: \(error.message)",

@@ -355,7 +355,8 @@ public final class Engine: @unchecked Sendable {
 
     /// Every message no run has handled, oldest first: new ones, and those a crashed or failed tick left.
     private func handleInbox(_ report: inout TickReport) async throws(JournalError) {
-        // Conversations are independent: up to eight are handled at once, each one's messages in order.
+        // Conversations are independent: up to `conversationsAtOnce` are handled at once, each one's messages in
+        // order.
         var conversations: [String: [(InboxMessage, InboundMessage)]] = [:]
         var order: [String] = []
         for row in try journal.unhandledMessages() {
@@ -373,7 +374,7 @@ public final class Engine: @unchecked Sendable {
                 let messages = conversations[order[index]]!
                 group.addTask { (index, await self.handleConversation(messages)) }
             }
-            while next < min(16, order.count) {
+            while next < min(Self.conversationsAtOnce, order.count) {
                 start(next)
                 next += 1
             }
@@ -398,6 +399,12 @@ public final class Engine: @unchecked Sendable {
         // Runs' ends and `sent` outcomes have ridden along with other transactions; commit what is left.
         try journal.flush()
     }
+
+    /// How many conversations a tick handles at once. The more wait together for their intents' commit, the
+    /// fewer commits a message costs (group commit): on the benchmark, 64 took a third less CPU per message than
+    /// 16. What they start is bounded elsewhere: requests by the HTTP client's connections, children by
+    /// `ChildSlots`.
+    static let conversationsAtOnce = 64
 
     struct ConversationResult: Sendable {
         var report = TickReport()

@@ -20,7 +20,7 @@ public final class HTTPClient: Sendable {
     }()
 
     /// `connections`: how many transfers may run at once (and how many handles stay warm).
-    public init(connections: Int = 8) {
+    public init(connections: Int = 16) {
         _ = Self.globalInit
         pool = HandlePool(limit: max(1, connections))
         driver = MultiDriver()
