@@ -81,7 +81,9 @@ public struct EngineConfiguration: Sendable {
     /// The first rule whose session matches the conversation (MESSAGING.md rules first, then inline).
     public func rule(for conversation: String) -> ResolvedRule? {
         guard let target = try? Target.parse(conversation).get() else { return nil }
-        return rules.first { $0.target.covers(target) }
+        // By index: `first(where:)` would copy every rule it looks at (a message checks them all).
+        guard let index = rules.indices.first(where: { rules[$0].target.covers(target) }) else { return nil }
+        return rules[index]
     }
 
     /// When a job with this timing is due next, after `now`.
