@@ -203,12 +203,7 @@ extension Journal {
         }
         if deferred {
             // All of it or none: a refused statement must not leave the run's other rows half-written.
-            writeLater { db in
-                try db.inSavepoint {
-                    try operation(db)
-                    return .commit
-                }
-            }
+            writeLater { db in try db.inCachedSavepoint { try operation(db) } }
         } else {
             try write(operation)
         }

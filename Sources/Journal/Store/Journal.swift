@@ -380,6 +380,23 @@ extension Database {
     }
 }
 
+extension Database {
+    /// `body` in a savepoint of the current transaction: all of its statements or none. GRDB's `inSavepoint`
+    /// compiles its SAVEPOINT and RELEASE anew each time (two statements prepared per deferred run end); these
+    /// are compiled once per connection.
+    func inCachedSavepoint(_ body: () throws -> Void) throws {
+        try cachedExecute(sql: "SAVEPOINT journal_deferred")
+        do {
+            try body()
+        } catch {
+            try? cachedExecute(sql: "ROLLBACK TO SAVEPOINT journal_deferred")
+            try? cachedExecute(sql: "RELEASE SAVEPOINT journal_deferred")
+            throw error
+        }
+        try cachedExecute(sql: "RELEASE SAVEPOINT journal_deferred")
+    }
+}
+
 extension Row {
     static func fetchOne(
         cached db: Database, sql: String, arguments: StatementArguments = StatementArguments()
