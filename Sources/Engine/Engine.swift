@@ -378,11 +378,16 @@ public final class Engine: @unchecked Sendable {
                 start(next)
                 next += 1
             }
+            var checkpointing = false
             for await result in group {
                 collected.append(result)
                 if next < order.count {
                     start(next)
                     next += 1
+                } else if !checkpointing, next - collected.count <= Self.conversationsAtOnce / 8 {
+                    // The last few conversations: the WAL's checkpoint overlaps with them.
+                    checkpointing = true
+                    journal.checkpointSoon()
                 }
             }
             return collected.sorted { $0.0 < $1.0 }.map(\.1)

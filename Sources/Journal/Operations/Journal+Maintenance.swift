@@ -94,12 +94,21 @@ extension Journal {
     /// then starts the WAL over and truncates it to the budget. The engine does this when a tick ends, instead
     /// of SQLite doing it every few MiB in the middle of the tick's commits.
     public func checkpointIfOverBudget() throws(JournalError) {
+        // One started near the end of the tick has done it (what was written after it waits for the next).
+        if checkpointer.takeStarted() { return }
         guard Self.sizes(path: path).wal > walBudget else { return }
         do {
             _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
         } catch {
             throw JournalError.from(error, path: path)
         }
+    }
+
+    /// Starts a checkpoint in the background if the WAL is past its budget: for the end of a busy tick, while
+    /// its last writes still go on. ``checkpointIfOverBudget()`` then waits for it instead of starting another.
+    public func checkpointSoon() {
+        guard Self.sizes(path: path).wal > walBudget else { return }
+        checkpointer.start()
     }
 
     /// Hands free pages back to the file system and truncates the WAL. A reader in the way only means the

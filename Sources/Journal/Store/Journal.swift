@@ -40,6 +40,8 @@ public final class Journal: Sendable {
     let group = Mutex<(waiting: [GroupWrite], committing: Bool)>(([], false))
     /// Where group commits run: off the cooperative pool, whose few threads must not block on the disk.
     let groupQueue = DispatchQueue(label: "switchboard-journal-group-commit")
+    /// Checkpoints started early, on a connection of their own (``checkpointSoon()``).
+    let checkpointer: BackgroundCheckpointer
 
     /// A write let wait, and what undoes its effects outside the database if the transaction that carried
     /// it rolls back (a run's id, handed out inside that transaction).
@@ -67,6 +69,7 @@ public final class Journal: Sendable {
     public init(path: String, options: Options = Options()) throws(JournalError) {
         self.path = path
         walBudget = options.walBudget
+        checkpointer = BackgroundCheckpointer(path: path, busyTimeout: options.busyTimeout)
         if try !Self.createIfMissing(path, allowed: options.create) {
             try Self.checkIsJournal(path)
             // A reader leaves a file no writer has set up exactly as it is (opening a pool would write page 1).
@@ -368,6 +371,57 @@ public final class Journal: Sendable {
         } catch {
             throw JournalError.from(error, path: path)
         }
+    }
+}
+
+/// Runs a PASSIVE checkpoint on a connection of its own, off the caller's thread, while writes go on (a
+/// PASSIVE checkpoint takes no write lock): its copy into the database file and its two fsyncs overlap with
+/// the end of a busy tick instead of following it. One at a time. It never needs to finish: a process that
+/// exits in the middle of one leaves the WAL whole, and the next checkpoint does the rest.
+final class BackgroundCheckpointer: Sendable {
+    private let path: String
+    private let busyTimeout: TimeInterval
+    private let queue = DispatchQueue(label: "switchboard-journal-checkpoint", qos: .utility)
+    /// Whether one was started since the last ``takeStarted()``, and the connection (opened on first use).
+    private let state = Mutex<(started: Bool, connection: DatabaseQueue?)>((false, nil))
+
+    init(path: String, busyTimeout: TimeInterval) {
+        self.path = path
+        self.busyTimeout = busyTimeout
+    }
+
+    func start() {
+        state.withLock { $0.started = true }
+        queue.async {
+            do {
+                let connection = try self.state.withLock { $0.connection } ?? self.open()
+                _ = try connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+            } catch {
+                // Best effort: the end of the tick checkpoints as before.
+            }
+        }
+    }
+
+    /// Waits for one under way, and says whether one was started since the last call.
+    func takeStarted() -> Bool {
+        queue.sync {}
+        return state.withLock { state in
+            defer { state.started = false }
+            return state.started
+        }
+    }
+
+    private func open() throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.label = "switchboard-journal-checkpoint"
+        configuration.prepareDatabase { db in
+            _ = journal_disable_checkpoint_on_close(db.sqliteConnection)
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        let connection = try DatabaseQueue(path: path, configuration: configuration)
+        state.withLock { $0.connection = connection }
+        return connection
     }
 }
 

@@ -1,0 +1,42 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import Journal
+
+@Suite struct JournalCheckpointTests {
+    /// A checkpoint started while writes go on (the end of a busy tick) copies what was written before it into
+    /// the database file, and the writes made meanwhile are all there.
+    @Test func aCheckpointStartedEarlyOverlapsWithLaterWrites() throws {
+        let path = temporaryJournalPath()
+        var options = Journal.Options()
+        options.walBudget = 256 << 10  // SQLite's own checkpoint comes only at 4 MiB
+        let journal = try Journal(path: path, options: options)
+        let payload = String(repeating: "x", count: 2000)
+        func poll(_ batch: Int) throws {
+            let messages = (0..<10).map {
+                NewInboxMessage(
+                    account: "nx", conversation: "room", messageID: "m\(batch)-\($0)", cursor: nil, payload: payload)
+            }
+            _ = try journal.recordPoll(source: "nx", messages: messages, cursor: nil)
+        }
+        for batch in 0..<20 { try poll(batch) }
+        journal.checkpointSoon()
+        for batch in 20..<25 { try poll(batch) }
+        // It ran (the journal waits for it here), so the end of the tick starts no second one.
+        #expect(journal.checkpointer.takeStarted())
+        #expect(!journal.checkpointer.takeStarted())
+        // The database file alone (no WAL beside it) holds at least what was written before the checkpoint.
+        let copy = temporaryJournalPath()
+        try FileManager.default.createDirectory(
+            atPath: (copy as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        // (Without the checkpoint, the file has not even the table yet.)
+        let inFile = try DatabaseQueue(path: copy).read { db in
+            (try? Int.fetchOne(db, sql: "SELECT count(*) FROM inbox")) ?? 0
+        }
+        #expect(inFile >= 200, "the database file holds \(inFile) messages")
+        #expect(try journal.unhandledMessages().count == 250)
+    }
+
+}
