@@ -18,8 +18,12 @@ public enum CommandRunner {
     /// `argv[0]` relative to `directory` when it has a slash, else searched in `PATH`. Failures to start,
     /// and timeouts, are ``NetworkError``s of network `command` (codes `not_found`, `timeout`). It waits for a
     /// free ``ChildSlots`` slot first; the timeout counts from the start of the child.
+    ///
+    /// `proceed` is asked once the slot is granted: false leaves the child unstarted and throws `stopped` (a
+    /// stop was asked while it waited for a slot).
     public static func run(
-        _ argv: [String], stdin: Data, timeout: TimeInterval, directory: String, environment: [String: String]
+        _ argv: [String], stdin: Data, timeout: TimeInterval, directory: String, environment: [String: String],
+        proceed: (@Sendable () -> Bool)? = nil
     ) async throws(NetworkError) -> Output {
         guard let program = argv.first, !program.isEmpty else {
             throw NetworkError(
@@ -41,12 +45,18 @@ public enum CommandRunner {
                 network: "command", code: "not_found", message: "\(program) is not an executable file",
                 isTransient: false)
         }
-        let output: CapturedRun.Output
-        do throws(CapturedRun.SpawnError) {
-            output = try await ChildSlots.shared.run { () throws(CapturedRun.SpawnError) in
-                try await withCheckedContinuation { continuation in
-                    // It blocks in `poll` and `waitpid`: on a thread of its own, not the cooperative pool's.
-                    DispatchQueue.global().async {
+        let output = try await ChildSlots.shared.run { () throws(NetworkError) -> CapturedRun.Output in
+            if let proceed, !proceed() {
+                throw NetworkError(
+                    network: "command", code: "stopped", message: "\(program) was not started: switchboard is stopping",
+                    isTransient: true)
+            }
+            do throws(CapturedRun.SpawnError) {
+                return try await withCheckedContinuation { continuation in
+                    // It blocks in `poll` and `waitpid` for as long as the child runs: on a thread of its own.
+                    // Not a dispatch worker: on Linux those are the threads Swift's tasks run on too, and eight
+                    // children blocking them held every conversation up until dispatch added threads.
+                    Thread {
                         continuation.resume(
                             returning: Result { () throws(CapturedRun.SpawnError) in
                                 try CapturedRun.run(
@@ -54,13 +64,13 @@ public enum CommandRunner {
                                     environment: environment, directory: directory, stdin: stdin, timeout: timeout,
                                     outputLimit: outputLimit)
                             })
-                    }
+                    }.start()
                 }.get()
+            } catch {
+                throw NetworkError(
+                    network: "command", code: "not_found", message: "\(program) could not start: \(error.message)",
+                    isTransient: false)
             }
-        } catch {
-            throw NetworkError(
-                network: "command", code: "not_found", message: "\(program) could not start: \(error.message)",
-                isTransient: false)
         }
         if output.timedOut {
             throw NetworkError(

@@ -85,7 +85,7 @@ extension Engine {
                     let result = try await effects.command(
                         argv.map(\.value), stdin: body, timeout: 60,
                         directory: directory, environment: CommandRunner.environment(adding: [:]),
-                        purpose: .channel(channelName))
+                        purpose: .channel(channelName), proceed: nil)
                     guard result.exitCode == 0 else {
                         throw NetworkError(
                             network: "command", code: "exit_\(result.exitCode)",
@@ -223,7 +223,8 @@ extension Engine {
         let result = try await effects.command(
             responder.argv.map(\.value), stdin: Data(JSONText.encode(input).utf8),
             timeout: TimeInterval(responder.timeout.seconds), directory: configuration.directory,
-            environment: CommandRunner.environment(adding: environment), purpose: .responder)
+            environment: CommandRunner.environment(adding: environment), purpose: .responder,
+            proceed: { [self] in !self.isStopping })
         guard result.exitCode == 0 else {
             throw NetworkError(
                 network: "command", code: "exit_\(result.exitCode)",

@@ -482,6 +482,8 @@ public final class Engine: @unchecked Sendable {
             let reply: String
             do {
                 reply = try await respond(message: message, row: row, rule: rule)
+            } catch  where error.code == "stopped" {
+                return outcome.merged(.interrupted)  // not started: the message waits for the next tick
             } catch {
                 report.failures.append("responder: \(error)")
                 return .failed(retryable: error.isTransient)

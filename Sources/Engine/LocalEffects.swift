@@ -14,9 +14,10 @@ public enum CommandPurpose: Sendable, Equatable {
 /// ``RecordingEffects``, so a dry run cannot post a webhook or start a command.
 public protocol LocalEffects: Sendable {
     func post(_ request: HTTPRequest) async throws(NetworkError) -> HTTPResponse
+    /// `proceed`: see ``CommandRunner/run(_:stdin:timeout:directory:environment:proceed:)``.
     func command(
         _ argv: [String], stdin: Data, timeout: TimeInterval, directory: String, environment: [String: String],
-        purpose: CommandPurpose
+        purpose: CommandPurpose, proceed: (@Sendable () -> Bool)?
     ) async throws(NetworkError) -> CommandRunner.Output
 }
 
@@ -38,10 +39,10 @@ public struct LiveEffects: LocalEffects {
 
     public func command(
         _ argv: [String], stdin: Data, timeout: TimeInterval, directory: String, environment: [String: String],
-        purpose: CommandPurpose
+        purpose: CommandPurpose, proceed: (@Sendable () -> Bool)?
     ) async throws(NetworkError) -> CommandRunner.Output {
         try await CommandRunner.run(
-            argv, stdin: stdin, timeout: timeout, directory: directory, environment: environment)
+            argv, stdin: stdin, timeout: timeout, directory: directory, environment: environment, proceed: proceed)
     }
 }
 
@@ -63,7 +64,7 @@ public final class RecordingEffects: LocalEffects, @unchecked Sendable {
 
     public func command(
         _ argv: [String], stdin: Data, timeout: TimeInterval, directory: String, environment: [String: String],
-        purpose: CommandPurpose
+        purpose: CommandPurpose, proceed: (@Sendable () -> Bool)?
     ) async throws(NetworkError) -> CommandRunner.Output {
         let text: String = lock.withLock {
             switch purpose {

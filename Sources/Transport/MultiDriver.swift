@@ -38,6 +38,10 @@ final class MultiDriver: @unchecked Sendable {
         curl_multi_wakeup(multi)
     }
 
+    /// The handle goes when neither the client nor the thread holds the driver: after `close()` has woken the
+    /// thread, and after the thread has left its loop.
+    deinit { curl_multi_cleanup(multi) }
+
     /// Ends the thread once the transfers under way have ended (the client is gone: no new ones come).
     func close() {
         incoming.withLock { $0.closed = true }
@@ -77,7 +81,6 @@ final class MultiDriver: @unchecked Sendable {
             let wait = timeout < 0 ? 1000 : min(timeout, 1000)
             if wait > 0 { _ = curl_multi_poll(multi, nil, 0, Int32(wait), nil) }
         }
-        curl_multi_cleanup(multi)
         finished.store(true, ordering: .releasing)
     }
 }

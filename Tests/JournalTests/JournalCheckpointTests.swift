@@ -24,8 +24,8 @@ import Testing
         journal.checkpointSoon()
         for batch in 20..<25 { try poll(batch) }
         // It ran (the journal waits for it here), so the end of the tick starts no second one.
-        #expect(journal.checkpointer.takeStarted())
-        #expect(!journal.checkpointer.takeStarted())
+        #expect(journal.checkpointer.takeCompleted())
+        #expect(!journal.checkpointer.takeCompleted())
         // The database file alone (no WAL beside it) holds at least what was written before the checkpoint.
         let copy = temporaryJournalPath()
         try FileManager.default.createDirectory(
@@ -37,6 +37,14 @@ import Testing
         }
         #expect(inFile >= 200, "the database file holds \(inFile) messages")
         #expect(try journal.unhandledMessages().count == 250)
+        // The end of the tick copies what came after it, so the next write starts the WAL over, within budget.
+        journal.checkpointSoon()
+        for batch in 25..<30 { try poll(batch) }
+        try journal.checkpointIfOverBudget()
+        try poll(30)
+        let wal = Journal.sizes(path: path).wal
+        #expect(wal <= options.walBudget, "the WAL is \(wal) bytes")
+        #expect(try journal.unhandledMessages().count == 310)
     }
 
 }

@@ -76,4 +76,77 @@ import Transport
         #expect(try journal.unhandledMessages().isEmpty)
         await server.stop()
     }
+
+    /// Responders waiting for a child slot when SIGTERM comes are not started: only the children already
+    /// running finish, and their conversations' messages wait for the next tick, which answers each once.
+    @Test func sigtermLeavesRespondersWaitingForASlotUnstarted() async throws {
+        let server = try await SandboxServer.start(nexus: NexusSandbox())
+        let peer = NexusClient.testPeer(server: server.url)
+        let rooms = 12  // more than the 8 children a 2-core machine runs at once
+        var sessions: [String] = []
+        for _ in 0..<rooms { sessions.append(try await peer.createSession(ttl: 3600).sessionId) }
+        var sources = ""
+        var messaging = "## Sessions\n"
+        for (index, session) in sessions.enumerated() {
+            sources += "  - { from: nx:session/r\(index), every: 1h }\n"
+            messaging += "### r\(index)\n- **Session:** nx:session/\(session)\n- **Auto-reply:** yes\n"
+        }
+        let workspace = try Binary.workspace([
+            "workflows/main.yaml": """
+            version: 1
+            accounts:
+              nx: { protocol: nexus, server: "\(server.url)", agent-id: bot }
+            responder: { run: [./reply.sh] }
+            sources:
+            \(sources)
+            """,
+            "MESSAGING.md": messaging,
+            // Each start leaves a file of its own; two seconds, then the reply.
+            "reply.sh": "#!/bin/sh\ncat >/dev/null\ntouch \"started-$$\"\nsleep 2\necho ok\n",
+        ])
+        #expect(chmod(workspace.appendingPathComponent("reply.sh").path, 0o755) == 0)
+        for session in sessions { _ = try await peer.send(session: session, text: "hello") }
+        func started() -> Int {
+            ((try? FileManager.default.contentsOfDirectory(atPath: workspace.path)) ?? []).filter {
+                $0.hasPrefix("started-")
+            }.count
+        }
+
+        let daemon = Process()
+        daemon.executableURL = Binary.url
+        daemon.arguments = ["run", "--workspace", workspace.path, "--max-sleep", "1"]
+        daemon.currentDirectoryURL = workspace
+        let errors = Pipe()
+        daemon.standardError = errors
+        daemon.standardOutput = FileHandle.nullDevice
+        try daemon.run()
+        // Every slot taken: the other four conversations wait for one.
+        for _ in 0..<300 where started() < 8 { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(started() == 8, "\(started()) responders started")
+        try await Task.sleep(for: .milliseconds(200))
+        daemon.terminate()
+        let status: Int32 = await withCheckedContinuation { continuation in
+            Thread {
+                daemon.waitUntilExit()
+                continuation.resume(returning: daemon.terminationStatus)
+            }.start()
+        }
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(status == 0, "\(log)")
+        let before = started()
+        #expect(before == 8, "\(before) responders started, some after the stop was asked")
+        #expect(!log.contains("was not started"), "a responder not started is not a failure: \(log)")
+        let journal = try Journal(path: Journal.defaultPath(workspace: workspace.path))
+        #expect(try journal.unhandledMessages().count >= rooms - before)
+
+        // The next tick answers every room once.
+        let tick = try await Binary.run(async: ["tick", "--workspace", workspace.path], in: workspace)
+        #expect(tick.status == 0, "\(tick.stderr)")
+        for session in sessions {
+            let replies = try await peer.poll(session: session).messages.filter { $0.agentId == "bot" }
+            #expect(replies.map(\.text) == ["ok"], "\(session)")
+        }
+        #expect(try journal.unhandledMessages().isEmpty)
+        await server.stop()
+    }
 }

@@ -94,8 +94,9 @@ extension Journal {
     /// then starts the WAL over and truncates it to the budget. The engine does this when a tick ends, instead
     /// of SQLite doing it every few MiB in the middle of the tick's commits.
     public func checkpointIfOverBudget() throws(JournalError) {
-        // One started near the end of the tick has done it (what was written after it waits for the next).
-        if checkpointer.takeStarted() { return }
+        // One started near the end of the tick has done most of it; this one copies what was written after
+        // it, so that the next write can start the WAL over (SQLite does only when every frame is copied).
+        _ = checkpointer.takeCompleted()
         guard Self.sizes(path: path).wal > walBudget else { return }
         do {
             _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
@@ -105,7 +106,7 @@ extension Journal {
     }
 
     /// Starts a checkpoint in the background if the WAL is past its budget: for the end of a busy tick, while
-    /// its last writes still go on. ``checkpointIfOverBudget()`` then waits for it instead of starting another.
+    /// its last writes still go on. ``checkpointIfOverBudget()`` waits for it, then copies the rest.
     public func checkpointSoon() {
         guard Self.sizes(path: path).wal > walBudget else { return }
         checkpointer.start()

@@ -382,7 +382,7 @@ final class BackgroundCheckpointer: Sendable {
     private let path: String
     private let busyTimeout: TimeInterval
     private let queue = DispatchQueue(label: "switchboard-journal-checkpoint", qos: .utility)
-    /// Whether one was started since the last ``takeStarted()``, and the connection (opened on first use).
+    /// Whether one completed since the last ``takeCompleted()``, and the connection (opened on first use).
     private let state = Mutex<(started: Bool, connection: DatabaseQueue?)>((false, nil))
 
     init(path: String, busyTimeout: TimeInterval) {
@@ -391,19 +391,19 @@ final class BackgroundCheckpointer: Sendable {
     }
 
     func start() {
-        state.withLock { $0.started = true }
         queue.async {
             do {
                 let connection = try self.state.withLock { $0.connection } ?? self.open()
                 _ = try connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+                self.state.withLock { $0.started = true }
             } catch {
-                // Best effort: the end of the tick checkpoints as before.
+                // Best effort: the end of the tick checkpoints as it would have without it.
             }
         }
     }
 
-    /// Waits for one under way, and says whether one was started since the last call.
-    func takeStarted() -> Bool {
+    /// Waits for one under way, and says whether one completed since the last call.
+    func takeCompleted() -> Bool {
         queue.sync {}
         return state.withLock { state in
             defer { state.started = false }
