@@ -34,29 +34,14 @@ import Transport
         _ = try await peer.send(session: room, text: "one")
         _ = try await peer.send(session: room, text: "two")
 
-        let daemon = Process()
-        daemon.executableURL = Binary.url
-        daemon.arguments = ["run", "--workspace", workspace.path, "--max-sleep", "1"]
-        daemon.currentDirectoryURL = workspace
-        let errors = Pipe()
-        daemon.standardError = errors
-        daemon.standardOutput = FileHandle.nullDevice
-        try daemon.run()
+        let daemon = try Daemon(workspace: workspace)
         let started = workspace.appendingPathComponent("started").path
         let finished = workspace.appendingPathComponent("finished").path
         for _ in 0..<300 where !FileManager.default.fileExists(atPath: started) {
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(FileManager.default.fileExists(atPath: started), "the first step never started")
-        daemon.terminate()  // SIGTERM, while the step runs
-        // Waited for on a thread of its own: the sandbox in this process answers the daemon meanwhile.
-        let status: Int32 = await withCheckedContinuation { continuation in
-            Thread {
-                daemon.waitUntilExit()
-                continuation.resume(returning: daemon.terminationStatus)
-            }.start()
-        }
-        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let (status, log) = await daemon.stop()  // SIGTERM, while the step runs
         #expect(status == 0, "\(log)")
         #expect(log.hasSuffix("stopped\n"), "\(log)")
         // The step in flight finished; the reply after it and the second message were not started.
@@ -112,26 +97,12 @@ import Transport
             }.count
         }
 
-        let daemon = Process()
-        daemon.executableURL = Binary.url
-        daemon.arguments = ["run", "--workspace", workspace.path, "--max-sleep", "1"]
-        daemon.currentDirectoryURL = workspace
-        let errors = Pipe()
-        daemon.standardError = errors
-        daemon.standardOutput = FileHandle.nullDevice
-        try daemon.run()
+        let daemon = try Daemon(workspace: workspace)
         // Every slot taken: the other four conversations wait for one.
         for _ in 0..<300 where started() < 8 { try await Task.sleep(for: .milliseconds(20)) }
         #expect(started() == 8, "\(started()) responders started")
         try await Task.sleep(for: .milliseconds(200))
-        daemon.terminate()
-        let status: Int32 = await withCheckedContinuation { continuation in
-            Thread {
-                daemon.waitUntilExit()
-                continuation.resume(returning: daemon.terminationStatus)
-            }.start()
-        }
-        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let (status, log) = await daemon.stop()
         #expect(status == 0, "\(log)")
         let before = started()
         #expect(before == 8, "\(before) responders started, some after the stop was asked")
@@ -148,5 +119,33 @@ import Transport
         }
         #expect(try journal.unhandledMessages().isEmpty)
         await server.stop()
+    }
+}
+
+/// `switchboard run` on a workspace, its stderr kept.
+private struct Daemon {
+    let process = Process()
+    let errors = Pipe()
+
+    init(workspace: URL) throws {
+        process.executableURL = Binary.url
+        process.arguments = ["run", "--workspace", workspace.path, "--max-sleep", "1"]
+        process.currentDirectoryURL = workspace
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// SIGTERM, then its exit status and stderr. Waited for on a thread of its own: the sandbox in the test
+    /// process answers the daemon meanwhile.
+    func stop() async -> (status: Int32, log: String) {
+        process.terminate()
+        let status: Int32 = await withCheckedContinuation { continuation in
+            Thread {
+                process.waitUntilExit()
+                continuation.resume(returning: process.terminationStatus)
+            }.start()
+        }
+        return (status, String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
     }
 }
