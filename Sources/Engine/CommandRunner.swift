@@ -12,6 +12,9 @@ public enum CommandRunner {
         public var stderr: String
     }
 
+    /// The code of the error a child not started because of a stop throws (`proceed` said no).
+    public static let stoppedCode = "stopped"
+
     /// Output beyond this is cut: a runaway child cannot fill memory.
     static let outputLimit = 1 << 20
 
@@ -48,7 +51,8 @@ public enum CommandRunner {
         let output = try await ChildSlots.shared.run { () throws(NetworkError) -> CapturedRun.Output in
             if let proceed, !proceed() {
                 throw NetworkError(
-                    network: "command", code: "stopped", message: "\(program) was not started: switchboard is stopping",
+                    network: "command", code: stoppedCode,
+                    message: "\(program) was not started: switchboard is stopping",
                     isTransient: true)
             }
             do throws(CapturedRun.SpawnError) {

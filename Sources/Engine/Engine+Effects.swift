@@ -224,7 +224,7 @@ extension Engine {
             responder.argv.map(\.value), stdin: Data(JSONText.encode(input).utf8),
             timeout: TimeInterval(responder.timeout.seconds), directory: configuration.directory,
             environment: CommandRunner.environment(adding: environment), purpose: .responder,
-            proceed: { [self] in !self.isStopping })
+            proceed: mayStartChild)
         guard result.exitCode == 0 else {
             throw NetworkError(
                 network: "command", code: "exit_\(result.exitCode)",

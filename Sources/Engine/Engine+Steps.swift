@@ -36,21 +36,18 @@ extension Engine {
             case .run(let argv):
                 let arguments = argv.compactMap { try? evaluator.render($0.value) }
                 let timeout = TimeInterval(step.timeout?.value.seconds ?? 60)
-                let engine = self
-                let stillGoing: @Sendable () -> Bool = { !engine.isStopping }
-                let proceed = interruptible ? stillGoing : nil
                 do throws(NetworkError) {
                     let ran = try await effects.command(
                         arguments, stdin: Data(JSONText.encode(state.snapshot).utf8), timeout: timeout,
                         directory: configuration.directory, environment: CommandRunner.environment(adding: [:]),
                         purpose: .step(stepID ?? "\(handler.name)[\(position)]"),
-                        proceed: proceed)
+                        proceed: interruptible ? mayStartChild : nil)
                     output = [
                         "stdout": .string(ran.stdout), "stderr": .string(ran.stderr),
                         "exit-code": .number(Double(ran.exitCode)), "output": .string(ran.stdout),
                         "status": ran.exitCode == 0 ? "succeeded" : "failed",
                     ]
-                } catch  where error.code == "stopped" {
+                } catch  where error.code == CommandRunner.stoppedCode {
                     // A stop came while it waited for a slot: not started, the run ends here for the next tick.
                     result = .interrupted
                 } catch {

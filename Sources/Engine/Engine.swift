@@ -92,6 +92,9 @@ public final class Engine: @unchecked Sendable {
 
     var isStopping: Bool { stopRequested.load(ordering: .relaxed) || leaseLost.load(ordering: .relaxed) }
 
+    /// For a child that waited for a slot: whether it may still start (no stop was asked meanwhile).
+    var mayStartChild: @Sendable () -> Bool { { [self] in !self.isStopping } }
+
     /// False when no wait is open, so a message need not read the waits to see whether it resumes one.
     let waitsMayBeOpen = Atomic<Bool>(true)
     /// Set while an escalation is being delivered: its failure must not escalate again.
@@ -482,7 +485,7 @@ public final class Engine: @unchecked Sendable {
             let reply: String
             do {
                 reply = try await respond(message: message, row: row, rule: rule)
-            } catch  where error.code == "stopped" {
+            } catch  where error.code == CommandRunner.stoppedCode {
                 return outcome.merged(.interrupted)  // not started: the message waits for the next tick
             } catch {
                 report.failures.append("responder: \(error)")

@@ -75,12 +75,10 @@ final class EasyHandle: @unchecked Sendable {
     final class Transfer: @unchecked Sendable {
         let sink = Sink()
         let origin: String
-        let limit: Int
         var headerList: UnsafeMutablePointer<curl_slist>?
 
         init(origin: String, limit: Int) {
             self.origin = origin
-            self.limit = limit
             sink.limit = limit
         }
 
@@ -153,7 +151,7 @@ final class EasyHandle: @unchecked Sendable {
         let origin = transfer.origin
         let sink = transfer.sink
         if sink.overflowed {
-            throw TransportError(.responseTooLarge(limit: transfer.limit), origin: origin, detail: "")
+            throw TransportError(.responseTooLarge(limit: sink.limit), origin: origin, detail: "")
         }
         guard result == CURLE_OK else {
             let code = CurlCode(rawValue: Int32(result.rawValue))

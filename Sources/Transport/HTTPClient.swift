@@ -44,7 +44,7 @@ public final class HTTPClient: Sendable {
             let transfer = try handle.prepare(request, to: destination)
             result = await withCheckedContinuation { continuation in
                 driver.submit(
-                    MultiDriver.Job(handle: handle, transfer: transfer) { code in
+                    MultiDriver.Job(handle: handle) { code in
                         continuation.resume(
                             returning: Result { () throws(TransportError) in
                                 try handle.finish(transfer, result: code)

@@ -8,10 +8,9 @@ internal import Synchronization
 /// transfers (keep-alive). The thread ends when the client is gone.
 final class MultiDriver: @unchecked Sendable {
     /// A transfer to run: a prepared handle, and what to call with libcurl's result when it ends (on the
-    /// driver's thread; it must not block).
+    /// driver's thread; it must not block). `done` holds what the transfer needs until then.
     struct Job {
         var handle: EasyHandle
-        var transfer: EasyHandle.Transfer
         var done: @Sendable (CURLcode) -> Void
     }
 

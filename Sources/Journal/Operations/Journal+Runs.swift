@@ -178,7 +178,6 @@ extension Journal {
         _ run: RunHandle, status: RunRecord.Status, steps: [StepDraft], handled: [Int64], now: Date = Date(),
         deferred: Bool = false
     ) throws(JournalError) {
-        let stamp = now.journalText
         let steps = steps.map { step in
             (step, Redactor.shared.redact(step.outputJSON), step.startedAt.journalText, step.finishedAt.journalText)
         }
@@ -196,9 +195,7 @@ extension Journal {
                     id, step.stepID, step.position, step.attempt, step.status.rawValue, output, started, finished,
                 ])
             }
-            try db.cachedExecute(
-                sql: "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
-                arguments: [status.rawValue, status.isTerminal ? stamp : nil, id])
+            try Self.setStatus(db, run: id, status, now: now)
             try Self.markHandled(db, handled, by: id)
         }
         if deferred {

@@ -69,7 +69,6 @@ public final class Journal: Sendable {
     public init(path: String, options: Options = Options()) throws(JournalError) {
         self.path = path
         walBudget = options.walBudget
-        checkpointer = BackgroundCheckpointer(path: path, busyTimeout: options.busyTimeout)
         if try !Self.createIfMissing(path, allowed: options.create) {
             try Self.checkIsJournal(path)
             // A reader leaves a file no writer has set up exactly as it is (opening a pool would write page 1).
@@ -92,6 +91,8 @@ public final class Journal: Sendable {
             // waiting behind it. The engine checkpoints when the tick ends; this is the backstop.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(max(1, 16 * walBudget / 4096))")
         }
+        // The early checkpoint's connection is set up as the pool's are.
+        checkpointer = BackgroundCheckpointer(path: path, configuration: configuration)
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
         } catch {
@@ -380,14 +381,14 @@ public final class Journal: Sendable {
 /// exits in the middle of one leaves the WAL whole, and the next checkpoint does the rest.
 final class BackgroundCheckpointer: Sendable {
     private let path: String
-    private let busyTimeout: TimeInterval
+    private let configuration: Configuration
     private let queue = DispatchQueue(label: "switchboard-journal-checkpoint", qos: .utility)
     /// Whether one completed since the last ``takeCompleted()``, and the connection (opened on first use).
-    private let state = Mutex<(started: Bool, connection: DatabaseQueue?)>((false, nil))
+    private let state = Mutex<(completed: Bool, connection: DatabaseQueue?)>((false, nil))
 
-    init(path: String, busyTimeout: TimeInterval) {
+    init(path: String, configuration: Configuration) {
         self.path = path
-        self.busyTimeout = busyTimeout
+        self.configuration = configuration
     }
 
     func start() {
@@ -395,7 +396,7 @@ final class BackgroundCheckpointer: Sendable {
             do {
                 let connection = try self.state.withLock { $0.connection } ?? self.open()
                 _ = try connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
-                self.state.withLock { $0.started = true }
+                self.state.withLock { $0.completed = true }
             } catch {
                 // Best effort: the end of the tick checkpoints as it would have without it.
             }
@@ -406,19 +407,12 @@ final class BackgroundCheckpointer: Sendable {
     func takeCompleted() -> Bool {
         queue.sync {}
         return state.withLock { state in
-            defer { state.started = false }
-            return state.started
+            defer { state.completed = false }
+            return state.completed
         }
     }
 
     private func open() throws -> DatabaseQueue {
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(busyTimeout)
-        configuration.label = "switchboard-journal-checkpoint"
-        configuration.prepareDatabase { db in
-            _ = journal_disable_checkpoint_on_close(db.sqliteConnection)
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        }
         let connection = try DatabaseQueue(path: path, configuration: configuration)
         state.withLock { $0.connection = connection }
         return connection
@@ -432,9 +426,7 @@ extension Database {
     func cachedExecute(sql: String, arguments: StatementArguments = StatementArguments()) throws {
         try cachedStatement(sql: sql).execute(arguments: arguments)
     }
-}
 
-extension Database {
     /// `body` in a savepoint of the current transaction: all of its statements or none. GRDB's `inSavepoint`
     /// compiles its SAVEPOINT and RELEASE anew each time (two statements prepared per deferred run end); these
     /// are compiled once per connection.
