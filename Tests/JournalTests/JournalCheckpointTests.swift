@@ -47,4 +47,29 @@ import Testing
         #expect(try journal.unhandledMessages().count == 310)
     }
 
+    /// The kernel is told to write the WAL out each time it has grown by a MiB (so that the checkpoint ending a
+    /// busy tick finds little left to fsync), and starts counting again once the WAL is truncated.
+    @Test func theWALIsWrittenBackAsItGrows() throws {
+        let path = temporaryJournalPath()
+        let journal = try Journal(path: path)
+        let payload = String(repeating: "x", count: 2000)
+        func poll(_ batch: Int) throws {
+            let messages = (0..<10).map {
+                NewInboxMessage(
+                    account: "nx", conversation: "room", messageID: "m\(batch)-\($0)", cursor: nil, payload: payload)
+            }
+            _ = try journal.recordPoll(source: "nx", messages: messages, cursor: nil)
+        }
+        try poll(0)
+        #expect(journal.writeback.hintedSize == 0)
+        for batch in 1..<120 { try poll(batch) }
+        let wal = Int64(Journal.sizes(path: path).wal)
+        let hinted = journal.writeback.hintedSize
+        #expect(hinted >= Int64(WALWriteback.step), "hinted at \(hinted) bytes")
+        #expect(wal - hinted < Int64(WALWriteback.step), "hinted at \(hinted) of \(wal) bytes")
+        try journal.compact()  // truncates the WAL
+        try poll(200)
+        #expect(journal.writeback.hintedSize == 0)
+        #expect(try journal.unhandledMessages(limit: 2000).count == 1210)
+    }
 }

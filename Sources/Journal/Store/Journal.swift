@@ -42,6 +42,8 @@ public final class Journal: Sendable {
     let groupQueue = DispatchQueue(label: "switchboard-journal-group-commit")
     /// Checkpoints started early, on a connection of their own (``checkpointSoon()``).
     let checkpointer: BackgroundCheckpointer
+    /// Starts the WAL's writeback as it grows, so that the checkpoint's fsync has little left to write.
+    let writeback: WALWriteback
 
     /// A write let wait, and what undoes its effects outside the database if the transaction that carried
     /// it rolls back (a run's id, handed out inside that transaction).
@@ -93,6 +95,7 @@ public final class Journal: Sendable {
         }
         // The early checkpoint's connection is set up as the pool's are.
         checkpointer = BackgroundCheckpointer(path: path, configuration: configuration)
+        writeback = WALWriteback(databasePath: path)
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
         } catch {
@@ -232,6 +235,7 @@ public final class Journal: Sendable {
     /// such as the lease cannot interleave with another process. Deferred writes go first, in the same
     /// transaction; if it rolls back they wait for the next one.
     func write<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
+        defer { writeback.committed() }
         do {
             return try pool.writeWithoutTransaction { db in
                 let (pending, reported) = deferred.withLock { state in
