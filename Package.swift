@@ -161,7 +161,11 @@ let package = Package(
             name: "NexusTests", dependencies: ["Nexus", "Sandbox", "Transport", "Workflow"], swiftSettings: strictness),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["Engine", "ChildProcess", "Journal", "Nexus", "Sandbox", "Transport", "Workflow"],
+            dependencies: [
+                "Engine", "ChildProcess", "Journal", "Nexus", "Sandbox", "Transport", "Workflow",
+                // A full disk, simulated by capping the journal's writer connection (`max_page_count`).
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictness),
         .testTarget(
             name: "TBX1Tests", dependencies: ["TBX1", "CSodium"], resources: [.copy("Resources/tbx1_vectors.json")],

@@ -200,11 +200,9 @@ public final class Engine: @unchecked Sendable {
         }
         guard !due.isEmpty else { return }
         let sessions = try journal.sessions()
-        // Polls run concurrently; the journal is written from here, one source at a time.
-        let results = await withTaskGroup(
-            of: (Int, Result<PollBatch, NetworkError>, SessionExpiry?, NetworkError?, Double).self
-        ) {
-            group in
+        // Polls run concurrently, and each batch is journaled as soon as its poll answers (its inbox before
+        // its cursor), in commits shared with the other polls answering at the same moment.
+        let results = await withTaskGroup(of: SourcePoll.self) { group in
             for (index, source) in due.enumerated() {
                 let messenger = messengers[source.target.account]!
                 let cursor = checkpoints[source.checkpointKey]?.cursor
@@ -212,70 +210,42 @@ public final class Engine: @unchecked Sendable {
                     .expiresAt
                 let interval = EngineConfiguration.interval(source.source.timing, now: current)
                 group.addTask {
-                    // Poll first (it joins a session the agent is not in yet), then keep the source alive.
-                    let polled: Result<PollBatch, NetworkError>
-                    let started = ContinuousClock.now
-                    do throws(NetworkError) {
-                        polled = .success(try await messenger.poll(source.target, after: cursor))
-                    } catch {
-                        polled = .failure(error)
-                    }
-                    let elapsed = ContinuousClock.now - started
-                    let seconds =
-                        Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                    var maintenance: SessionExpiry?
-                    var maintenanceError: NetworkError?
-                    if case .success = polled {
-                        do throws(NetworkError) {
-                            maintenance = try await messenger.maintain(
-                                source.target, knownExpiry: expiry, pollInterval: interval, now: current)
-                        } catch {
-                            maintenanceError = error
-                        }
-                    }
-                    return (index, polled, maintenance, maintenanceError, seconds)
+                    await self.poll(
+                        source, index: index, messenger: messenger, cursor: cursor, expiry: expiry,
+                        interval: interval, now: current)
                 }
             }
-            var collected: [(Int, Result<PollBatch, NetworkError>, SessionExpiry?, NetworkError?, Double)] = []
+            var collected: [SourcePoll] = []
             for await result in group { collected.append(result) }
-            return collected.sorted { $0.0 < $1.0 }
+            return collected.sorted { $0.index < $1.index }
         }
-        var batches: [Journal.PolledBatch] = []
-        var polled: [(source: EngineConfiguration.ResolvedSource, batch: PollBatch)] = []
+        var polled: [(source: EngineConfiguration.ResolvedSource, batch: PollBatch, record: Journal.PollRecord)] = []
         var failed: [(source: EngineConfiguration.ResolvedSource, error: NetworkError)] = []
-        for (index, result, maintenance, maintenanceError, seconds) in results {
-            let source = due[index]
+        var journalFailure: JournalError?
+        for result in results {
+            let source = due[result.index]
             report.sourcesPolled += 1
-            report.pollSeconds.append(seconds)
-            // With the polls' own transaction below (or the next): a crash before it only means polling again.
+            report.pollSeconds.append(result.seconds)
+            // With the next transaction: a crash before it only means polling again.
             try journal.recordSchedule(
                 source.jobKey, nextDue: EngineConfiguration.nextDue(source.source.timing, after: current),
                 lastFired: current, deferred: true)
-            if let maintenance {
+            if let maintenance = result.maintenance {
                 try journal.recordSession(
                     account: source.target.account, session: maintenance.session, expiresAt: maintenance.expiresAt,
                     renewedAt: maintenance.renewed ? current : nil, deferred: true)
                 if maintenance.renewed { report.renewals += 1 }
             }
-            if let maintenanceError { report.failures.append("renew \(source.target): \(maintenanceError)") }
-            switch result {
-            case .success(let batch):
-                batches.append(
-                    Journal.PolledBatch(
-                        source: source.checkpointKey,
-                        messages: batch.messages.map {
-                            NewInboxMessage(
-                                account: source.target.account, conversation: $0.conversation, messageID: $0.id,
-                                cursor: $0.cursor, payload: Self.encode($0))
-                        }, cursor: batch.cursor))
-                polled.append((source, batch))
-            case .failure(let error):
-                failed.append((source, error))
+            if let error = result.maintenanceError { report.failures.append("renew \(source.target): \(error)") }
+            switch result.outcome {
+            case .success(let (batch, .success(record))): polled.append((source, batch, record))
+            case .success(let (_, .failure(error))): journalFailure = journalFailure ?? error
+            case .failure(let error): failed.append((source, error))
             }
         }
-        // Each source's inbox before its cursor, and every source's in one transaction.
-        let recorded = try journal.recordPolls(batches)
-        for ((source, batch), record) in zip(polled, recorded) {
+        // A source whose batch the journal refused is polled again by the next tick.
+        if let journalFailure { throw journalFailure }
+        for (source, batch, record) in polled {
             report.messagesReceived += record.new.count
             log.debug(
                 "polled: \(batch.messages.count) messages, \(record.new.count) new",
@@ -309,6 +279,59 @@ public final class Engine: @unchecked Sendable {
                     channel: nil, report: &report)
             }
         }
+    }
+
+    /// One source's poll: the batch and what the journal made of it (a refusal fails the tick), or the
+    /// network's error; and the source's upkeep after a poll that answered.
+    private struct SourcePoll: Sendable {
+        var index: Int
+        var seconds: Double
+        var outcome: Result<(PollBatch, Result<Journal.PollRecord, JournalError>), NetworkError>
+        var maintenance: SessionExpiry?
+        var maintenanceError: NetworkError?
+    }
+
+    /// Polls one source and journals its batch at once (its inbox before its cursor), while the other polls
+    /// are still out; then keeps the source alive. Polling comes first: it joins a session the agent is not in
+    /// yet.
+    private func poll(
+        _ source: EngineConfiguration.ResolvedSource, index: Int, messenger: any Messenger, cursor: String?,
+        expiry: Date?, interval: TimeInterval, now current: Date
+    ) async -> SourcePoll {
+        let started = ContinuousClock.now
+        let batch: PollBatch
+        do throws(NetworkError) {
+            batch = try await messenger.poll(source.target, after: cursor)
+        } catch {
+            return SourcePoll(index: index, seconds: Self.seconds(since: started), outcome: .failure(error))
+        }
+        let seconds = Self.seconds(since: started)
+        let stored = Journal.PolledBatch(
+            source: source.checkpointKey,
+            messages: batch.messages.map {
+                NewInboxMessage(
+                    account: source.target.account, conversation: $0.conversation, messageID: $0.id,
+                    cursor: $0.cursor, payload: Self.encode($0))
+            }, cursor: batch.cursor)
+        let record: Journal.PollRecord
+        do throws(JournalError) {
+            record = try await journal.recordPollTogether(stored)
+        } catch {
+            return SourcePoll(index: index, seconds: seconds, outcome: .success((batch, .failure(error))))
+        }
+        var result = SourcePoll(index: index, seconds: seconds, outcome: .success((batch, .success(record))))
+        do throws(NetworkError) {
+            result.maintenance = try await messenger.maintain(
+                source.target, knownExpiry: expiry, pollInterval: interval, now: current)
+        } catch {
+            result.maintenanceError = error
+        }
+        return result
+    }
+
+    private static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
     /// Runs `body` with ``nextWake(now:)`` while holding the tick lease, so no other tick changes the journal
@@ -360,12 +383,13 @@ public final class Engine: @unchecked Sendable {
     private func handleInbox(_ report: inout TickReport) async throws(JournalError) {
         // Conversations are independent: up to `conversationsAtOnce` are handled at once, each one's messages in
         // order.
-        var conversations: [String: [(InboxMessage, InboundMessage)]] = [:]
+        // Grouped by the conversation the inbox row names (the one its payload holds); each conversation's
+        // task decodes its own payloads, so that the decoding is shared out too.
+        var conversations: [String: [InboxMessage]] = [:]
         var order: [String] = []
         for row in try journal.unhandledMessages() {
-            guard let message = Self.decode(row.payload) else { continue }
-            if conversations[message.conversation] == nil { order.append(message.conversation) }
-            conversations[message.conversation, default: []].append((row, message))
+            if conversations[row.conversation] == nil { order.append(row.conversation) }
+            conversations[row.conversation, default: []].append(row)
         }
         guard !order.isEmpty else { return }
         // Only this tick creates waits (it holds the lease): with none open, no message needs to look.
@@ -374,8 +398,12 @@ public final class Engine: @unchecked Sendable {
             var next = 0
             var collected: [(Int, ConversationResult)] = []
             func start(_ index: Int) {
-                let messages = conversations[order[index]]!
-                group.addTask { (index, await self.handleConversation(messages)) }
+                let rows = conversations[order[index]]!
+                group.addTask {
+                    // A payload this switchboard cannot read is left alone (not handled, not dropped).
+                    let messages = rows.compactMap { row in Self.decode(row.payload).map { (row, $0) } }
+                    return (index, await self.handleConversation(messages))
+                }
             }
             while next < min(Self.conversationsAtOnce, order.count) {
                 start(next)

@@ -78,8 +78,11 @@ final class Scenario: @unchecked Sendable {
 
     var journalPath: String { directory.appendingPathComponent(".switchboard/journal.sqlite3").path }
 
-    /// An engine on this workspace; `lease` and `now` as the engine takes them (the sandbox's clock unless given).
-    func engine(lease: TimeInterval = Engine.leaseDuration, now: (@Sendable () -> Date)? = nil) throws -> Engine {
+    /// An engine on this workspace; `lease` and `now` as the engine takes them (the sandbox's clock unless given),
+    /// on `journal` (one of its own unless given).
+    func engine(
+        lease: TimeInterval = Engine.leaseDuration, now: (@Sendable () -> Date)? = nil, journal: Journal? = nil
+    ) throws -> Engine {
         let report = WorkspaceLoader.validate(paths: [directory.path])
         let errors = report.diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else { throw ScenarioError(findings: errors.map(\.description)) }
@@ -88,7 +91,8 @@ final class Scenario: @unchecked Sendable {
         let clock = sandbox.clock
         return Engine(
             configuration: EngineConfiguration(workspace: report.workspace, directory: directory.path),
-            journal: try Journal(path: journalPath), messengers: ["nx": NexusMessenger(account: "nx", client: client)],
+            journal: try journal ?? Journal(path: journalPath),
+            messengers: ["nx": NexusMessenger(account: "nx", client: client)],
             effects: LiveEffects(http: http), holder: "test-\(UUID().uuidString)", lease: lease,
             now: now ?? { clock.now })
     }

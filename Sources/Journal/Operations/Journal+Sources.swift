@@ -16,11 +16,18 @@ extension Journal {
     public func recordPoll(
         source: String, messages: [NewInboxMessage], cursor: String?, ackState: String? = nil, now: Date = Date()
     ) throws(JournalError) -> PollRecord {
-        try recordPolls(
-            [PolledBatch(source: source, messages: messages, cursor: cursor, ackState: ackState)], now: now)[0]
+        let batch = PolledBatch(source: source, messages: messages, cursor: cursor, ackState: ackState)
+        return try write { db in try Self.store(batch, db, now: now) }
     }
 
-    /// One source's polled batch, for ``recordPolls(_:now:)``.
+    /// ``recordPoll(source:messages:cursor:ackState:now:)`` as soon as a poll answers, in a transaction shared
+    /// with the other polls (and runs) that are waiting for one at the same moment (``writeTogether(_:)``): a
+    /// tick's polls are journaled while the slower ones are still on the network.
+    public func recordPollTogether(_ batch: PolledBatch, now: Date = Date()) async throws(JournalError) -> PollRecord {
+        try await writeTogether { db in try Self.store(batch, db, now: now) }
+    }
+
+    /// One source's polled batch, for ``recordPollTogether(_:now:)``.
     public struct PolledBatch: Sendable {
         public var source: String
         public var messages: [NewInboxMessage]
@@ -35,49 +42,37 @@ extension Journal {
         }
     }
 
-    /// ``recordPoll(source:messages:cursor:ackState:now:)`` for many sources in one transaction (a tick's
-    /// polls are committed together): every batch and checkpoint, or none. Records in the batches' order.
-    public func recordPolls(_ batches: [PolledBatch], now: Date = Date()) throws(JournalError) -> [PollRecord] {
-        guard !batches.isEmpty else { return [] }
+    private static func store(_ batch: PolledBatch, _ db: Database, now: Date) throws -> PollRecord {
         let received = now.journalText
-        return try write { db in
-            let insert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO inbox (account, conversation, message_id, cursor, received_at, payload)
-                    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(account, conversation, message_id) DO NOTHING
-                    """)
-            let advance = try db.cachedStatement(
-                sql: """
-                    INSERT INTO checkpoints (source, cursor, ack_state, consecutive_failures, updated_at)
-                    VALUES (?, ?, ?, 0, ?)
-                    ON CONFLICT(source) DO UPDATE SET cursor = COALESCE(excluded.cursor, checkpoints.cursor),
-                      ack_state = COALESCE(excluded.ack_state, checkpoints.ack_state),
-                      consecutive_failures = 0, last_error_code = NULL, last_error_message = NULL,
-                      updated_at = excluded.updated_at
-                    """)
-            var records: [PollRecord] = []
-            records.reserveCapacity(batches.count)
-            for batch in batches {
-                var new: [InboxMessage] = []
-                for message in batch.messages {
-                    try insert.execute(arguments: [
-                        message.account, message.conversation, message.messageID, message.cursor, received,
-                        Redactor.shared.redact(message.payload),
-                    ])
-                    if db.changesCount == 1 {
-                        new.append(
-                            InboxMessage(
-                                id: db.lastInsertedRowID, account: message.account,
-                                conversation: message.conversation, messageID: message.messageID,
-                                cursor: message.cursor, receivedAt: now, payload: message.payload,
-                                handlingRunID: nil))
-                    }
-                }
-                try advance.execute(arguments: [batch.source, batch.cursor, batch.ackState, received])
-                records.append(PollRecord(new: new, checkpoint: try Self.checkpoint(db, source: batch.source)!))
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO inbox (account, conversation, message_id, cursor, received_at, payload)
+                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(account, conversation, message_id) DO NOTHING
+                """)
+        var new: [InboxMessage] = []
+        for message in batch.messages {
+            try insert.execute(arguments: [
+                message.account, message.conversation, message.messageID, message.cursor, received,
+                Redactor.shared.redact(message.payload),
+            ])
+            if db.changesCount == 1 {
+                new.append(
+                    InboxMessage(
+                        id: db.lastInsertedRowID, account: message.account, conversation: message.conversation,
+                        messageID: message.messageID, cursor: message.cursor, receivedAt: now,
+                        payload: message.payload, handlingRunID: nil))
             }
-            return records
         }
+        try db.cachedExecute(
+            sql: """
+                INSERT INTO checkpoints (source, cursor, ack_state, consecutive_failures, updated_at)
+                VALUES (?, ?, ?, 0, ?)
+                ON CONFLICT(source) DO UPDATE SET cursor = COALESCE(excluded.cursor, checkpoints.cursor),
+                  ack_state = COALESCE(excluded.ack_state, checkpoints.ack_state),
+                  consecutive_failures = 0, last_error_code = NULL, last_error_message = NULL,
+                  updated_at = excluded.updated_at
+                """, arguments: [batch.source, batch.cursor, batch.ackState, received])
+        return PollRecord(new: new, checkpoint: try checkpoint(db, source: batch.source)!)
     }
 
     /// Records that the network acknowledged up to here (TransmissionBot's ack, masumi's read mark).
