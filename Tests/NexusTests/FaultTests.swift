@@ -1,6 +1,7 @@
 import Foundation
 import Nexus
 import Sandbox
+import Synchronization
 import Testing
 
 @testable import Transport
@@ -134,5 +135,34 @@ import Testing
         // The client is gone: its thread finishes its loop and exits.
         for _ in 0..<250 where !driver.hasFinished { try await Task.sleep(for: .milliseconds(20)) }
         #expect(driver.hasFinished)
+    }
+
+    /// The handle pool never has more than its limit out at once, and every request waiting for one gets one.
+    @Test func theHandlePoolHandsOutAtMostItsLimit() async throws {
+        final class Seen: Sendable {
+            let state = Mutex((out: 0, most: 0, served: 0, handles: Set<ObjectIdentifier>()))
+        }
+        let pool = HandlePool(limit: 3)
+        let seen = Seen()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<50 {
+                group.addTask {
+                    guard let handle = await pool.acquire() else { return }
+                    seen.state.withLock { seen in
+                        seen.out += 1
+                        seen.most = max(seen.most, seen.out)
+                        seen.served += 1
+                        seen.handles.insert(ObjectIdentifier(handle))
+                    }
+                    await Task.yield()
+                    seen.state.withLock { $0.out -= 1 }
+                    pool.release(handle)
+                }
+            }
+        }
+        let result = seen.state.withLock { $0 }
+        #expect(result.served == 50)
+        #expect(result.most <= 3)
+        #expect(result.handles.count <= 3)
     }
 }
