@@ -5,6 +5,16 @@ import Testing
 @testable import Journal
 
 @Suite struct JournalCheckpointTests {
+    /// Ten messages of 2,000 bytes, batch `batch` of one source.
+    static func poll(_ batch: Int, into journal: Journal) throws {
+        let payload = String(repeating: "x", count: 2000)
+        let messages = (0..<10).map {
+            NewInboxMessage(
+                account: "nx", conversation: "room", messageID: "m\(batch)-\($0)", cursor: nil, payload: payload)
+        }
+        _ = try journal.recordPoll(source: "nx", messages: messages, cursor: nil)
+    }
+
     /// A checkpoint started while writes go on (the end of a busy tick) copies what was written before it into
     /// the database file, and the writes made meanwhile are all there.
     @Test func aCheckpointStartedEarlyOverlapsWithLaterWrites() throws {
@@ -12,14 +22,7 @@ import Testing
         var options = Journal.Options()
         options.walBudget = 256 << 10  // SQLite's own checkpoint comes only at 4 MiB
         let journal = try Journal(path: path, options: options)
-        let payload = String(repeating: "x", count: 2000)
-        func poll(_ batch: Int) throws {
-            let messages = (0..<10).map {
-                NewInboxMessage(
-                    account: "nx", conversation: "room", messageID: "m\(batch)-\($0)", cursor: nil, payload: payload)
-            }
-            _ = try journal.recordPoll(source: "nx", messages: messages, cursor: nil)
-        }
+        func poll(_ batch: Int) throws { try Self.poll(batch, into: journal) }
         for batch in 0..<20 { try poll(batch) }
         journal.checkpointSoon()
         for batch in 20..<25 { try poll(batch) }
@@ -52,14 +55,7 @@ import Testing
     @Test func theWALIsWrittenBackAsItGrows() throws {
         let path = temporaryJournalPath()
         let journal = try Journal(path: path)
-        let payload = String(repeating: "x", count: 2000)
-        func poll(_ batch: Int) throws {
-            let messages = (0..<10).map {
-                NewInboxMessage(
-                    account: "nx", conversation: "room", messageID: "m\(batch)-\($0)", cursor: nil, payload: payload)
-            }
-            _ = try journal.recordPoll(source: "nx", messages: messages, cursor: nil)
-        }
+        func poll(_ batch: Int) throws { try Self.poll(batch, into: journal) }
         try poll(0)
         #expect(journal.writeback.hintedSize == 0)
         for batch in 1..<120 { try poll(batch) }
