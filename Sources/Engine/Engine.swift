@@ -382,9 +382,8 @@ public final class Engine: @unchecked Sendable {
     /// Every message no run has handled, oldest first: new ones, and those a crashed or failed tick left.
     private func handleInbox(_ report: inout TickReport) async throws(JournalError) {
         // Conversations are independent: up to `conversationsAtOnce` are handled at once, each one's messages in
-        // order.
-        // Grouped by the conversation the inbox row names (the one its payload holds); each conversation's
-        // task decodes its own payloads, so that the decoding is shared out too.
+        // order. Rows are grouped by the conversation the inbox row names (the one its payload holds), and each
+        // conversation's task decodes its own payloads, so that the decoding is shared out too.
         var conversations: [String: [InboxMessage]] = [:]
         var order: [String] = []
         for row in try journal.unhandledMessages() {
