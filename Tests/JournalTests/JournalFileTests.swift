@@ -25,6 +25,29 @@ import Testing
                 "checkpoints", "escalations", "inbox", "intents", "leases", "runs", "schedules", "sessions", "steps",
                 "waits",
             ])
+        #expect(try Self.pageSize(path) == Journal.pageSize)
+    }
+
+    static func pageSize(_ path: String) throws -> Int {
+        try DatabaseQueue(path: path).read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0 }
+    }
+
+    @Test func aNewJournalHasSmallPagesAndAnOldOneKeepsItsOwn() throws {
+        let fresh = temporaryJournalPath()
+        _ = try Journal(path: fresh)
+        #expect(try Self.pageSize(fresh) == 2048)
+        // A journal created with SQLite's default pages, as every journal was before.
+        let old = temporaryJournalPath()
+        try FileManager.default.createDirectory(
+            atPath: (old as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let queue = try DatabaseQueue(path: old)
+        try JournalSchema.migrator.migrate(queue)
+        try queue.close()
+        let journal = try Journal(path: old)
+        let run = try journal.beginRun(trigger: "manual", reference: nil, workflow: "w", handler: nil)
+        try journal.finishRun(run.id, status: .succeeded, steps: [], handled: [])
+        #expect(try journal.runs().map(\.status) == [.succeeded])
+        #expect(try Self.pageSize(old) == 4096)
     }
 
     @Test(arguments: JournalSchema.migrator.migrations)

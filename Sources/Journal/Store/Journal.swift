@@ -65,6 +65,11 @@ public final class Journal: Sendable {
         var inFlight = 0
     }
 
+    /// The page size of a new journal, in bytes. Each commit writes every page it changed to the WAL whole,
+    /// and a busy tick's commits change one or two pages of each of a dozen tables and indexes: with 2 KiB
+    /// pages instead of SQLite's 4 KiB, a tick writes half the bytes (template replies +8 to +10 %, interleaved).
+    static let pageSize = 2048
+
     /// The SQLite file header; anything else is not a database and must not be touched.
     private static let header = Array("SQLite format 3\u{0}".utf8)
 
@@ -86,6 +91,9 @@ public final class Journal: Sendable {
         let walBudget = options.walBudget
         configuration.prepareDatabase { db in
             _ = journal_disable_checkpoint_on_close(db.sqliteConnection)
+            // Only a file being created takes it (before WAL mode writes its first page); a journal that
+            // exists keeps the size it has.
+            try db.execute(sql: "PRAGMA page_size = \(Self.pageSize)")
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // A WAL past the budget is checkpointed on commit and then truncated back to it.
             try db.execute(sql: "PRAGMA journal_size_limit = \(walBudget)")
