@@ -142,27 +142,32 @@ let package = Package(
             plugins: ["GitRevision"]
         ),
 
-        .testTarget(name: "WorkflowTests", dependencies: ["Workflow"], swiftSettings: strictness),
+        // Test files go under one directory per test process, removed when it exits.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictness),
+        .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "TestSupport"], swiftSettings: strictness),
         .testTarget(
             name: "SwitchboardCLITests",
             dependencies: [
                 "switchboard", "journal-harness", "Engine", "Journal", "Masumi", "Nexus", "Sandbox", "Transport",
-                "Workflow", "TransmissionBot", "TBX1",
+                "Workflow", "TransmissionBot", "TBX1", "TestSupport",
             ],
             exclude: ["Snapshots"],
             swiftSettings: strictness
         ),
         .testTarget(
             name: "JournalTests",
-            dependencies: ["Journal", "journal-harness", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Journal", "journal-harness", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictness
         ),
         .testTarget(
-            name: "NexusTests", dependencies: ["Nexus", "Sandbox", "Transport", "Workflow"], swiftSettings: strictness),
+            name: "NexusTests", dependencies: ["Nexus", "Sandbox", "Transport", "Workflow", "TestSupport"],
+            swiftSettings: strictness),
         .testTarget(
             name: "EngineTests",
             dependencies: [
-                "Engine", "ChildProcess", "Journal", "Nexus", "Sandbox", "Transport", "Workflow",
+                "Engine", "ChildProcess", "Journal", "Nexus", "Sandbox", "Transport", "Workflow", "TestSupport",
                 // A full disk, simulated by capping the journal's writer connection (`max_page_count`).
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -174,9 +179,9 @@ let package = Package(
             name: "TransmissionBotSandboxTests", dependencies: ["Sandbox", "Transport", "CSodium", "TBX1"],
             swiftSettings: strictness),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CSodium", "CCurl"], swiftSettings: strictness),
-        .testTarget(name: "SecretsTests", dependencies: ["Secrets"], swiftSettings: strictness),
+        .testTarget(name: "SecretsTests", dependencies: ["Secrets", "TestSupport"], swiftSettings: strictness),
         .testTarget(
-            name: "TransmissionBotTests", dependencies: ["TransmissionBot", "TBX1", "Secrets"],
+            name: "TransmissionBotTests", dependencies: ["TransmissionBot", "TBX1", "Secrets", "TestSupport"],
             swiftSettings: strictness),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import ChildProcess
 import Foundation
+import TestSupport
 import Testing
 
 /// The child runner behind responders, `run:` steps and command channels, against real processes.
@@ -22,7 +23,7 @@ import Testing
     }
 
     @Test func exactlyTheEnvironmentAndDirectoryGiven() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("captured-\(UUID())")
+        let directory = testTemporaryDirectory.appendingPathComponent("captured-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = try CapturedRun.run(
@@ -55,7 +56,7 @@ import Testing
 
     /// A child that closes its outputs first still gets all of its input.
     @Test func inputReachesAChildThatClosedItsOutputs() throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("stdin-\(UUID())").path
+        let file = testTemporaryDirectory.appendingPathComponent("stdin-\(UUID())").path
         defer { unlink(file) }
         let input = Data(repeating: 0x62, count: 300_000)
         let output = try run("exec >/dev/null 2>&1; cat > \(file)", stdin: input)
@@ -97,7 +98,7 @@ import Testing
 
     /// A grandchild left holding the output is in the child's process group, and is stopped with it.
     @Test func theWholeProcessGroupIsStopped() throws {
-        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("grandchild-\(UUID())").path
+        let marker = testTemporaryDirectory.appendingPathComponent("grandchild-\(UUID())").path
         defer { unlink(marker) }
         let output = try run("sleep 30 & echo $! > \(marker); echo started", timeout: 0.5)
         #expect(output.timedOut)

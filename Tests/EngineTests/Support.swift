@@ -3,6 +3,7 @@ import Foundation
 import Journal
 import Nexus
 import Sandbox
+import TestSupport
 import Transport
 import Workflow
 
@@ -22,7 +23,7 @@ final class Scenario: @unchecked Sendable {
         sandbox = NexusSandbox(
             options: options, clock: SandboxClock(frozenAt: Date(timeIntervalSince1970: 1_800_000_000)))
         server = try await SandboxServer.start(nexus: sandbox, faults: faults)
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("engine-\(UUID().uuidString)")
+        directory = testTemporaryDirectory.appendingPathComponent("engine-\(UUID().uuidString)")
         try FileManager.default.createDirectory(
             at: directory.appendingPathComponent("agents"), withIntermediateDirectories: true)
         peer = NexusClient(

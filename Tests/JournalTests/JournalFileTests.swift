@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 
 @testable import Journal
@@ -231,7 +232,7 @@ import Testing
 
     @Test func aFullDiskRollsBackTheWriteAndKeepsWhatWasJournaled() throws {
         // A 512 KiB tmpfs is a disk that fills up for real.
-        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent(
+        let mountPoint = testTemporaryDirectory.appendingPathComponent(
             "switchboard-full-\(UUID().uuidString)"
         ).path
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)

@@ -1,9 +1,10 @@
 import Foundation
 import Journal
+import TestSupport
 
 /// A fresh journal path under a temporary directory (the directory is created by the journal, 0700).
 func temporaryJournalPath() -> String {
-    FileManager.default.temporaryDirectory
+    testTemporaryDirectory
         .appendingPathComponent("switchboard-journal-\(UUID().uuidString)/.switchboard/journal.sqlite3").path
 }
 

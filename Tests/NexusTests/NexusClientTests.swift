@@ -1,6 +1,7 @@
 import Foundation
 import Nexus
 import Sandbox
+import TestSupport
 import Testing
 import Transport
 import Workflow
@@ -192,7 +193,7 @@ import Workflow
 @Suite struct NexusHardeningTests {
     @Test func anUnwritableKeyStoreStopsTheCallBeforeAnythingIsSent() async throws {
         try await withSandbox { url, sandbox, _ in
-            let blocked = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)")
+            let blocked = testTemporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)")
             try Data("a file where the store's directory should be".utf8).write(to: blocked)
             let alice = NexusClient(
                 server: url, agentID: "alice", keys: SessionKeyStore(directory: blocked.path + "/store"))

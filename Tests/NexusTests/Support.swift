@@ -1,6 +1,7 @@
 import Foundation
 import Nexus
 import Sandbox
+import TestSupport
 import Transport
 
 /// A sandbox on a loopback port the OS picks, stopped when the body returns (or throws).
@@ -27,7 +28,7 @@ func withSandbox<T>(
 
 func keyStore() -> SessionKeyStore {
     SessionKeyStore(
-        directory: FileManager.default.temporaryDirectory.appendingPathComponent("nexus-keys-\(UUID().uuidString)").path
+        directory: testTemporaryDirectory.appendingPathComponent("nexus-keys-\(UUID().uuidString)").path
     )
 }
 

@@ -1,10 +1,11 @@
 import Foundation
 import Secrets
+import TestSupport
 import Testing
 
 @Suite struct SecretStoreTests {
     static func directory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(UUID().uuidString)")
+        let url = testTemporaryDirectory.appendingPathComponent("secrets-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }

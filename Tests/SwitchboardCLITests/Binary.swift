@@ -1,5 +1,6 @@
 import Foundation
 import Nexus
+import TestSupport
 import Transport
 
 /// Runs the built `switchboard` executable, as a user or a CI job would.
@@ -82,7 +83,7 @@ struct Binary {
 
     /// Writes files under a fresh temporary directory and returns it.
     static func workspace(_ files: [String: String]) throws -> URL {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+        let root = testTemporaryDirectory.appendingPathComponent(
             "switchboard-test-\(UUID().uuidString)")
         for (path, contents) in files {
             let url = root.appendingPathComponent(path)
@@ -110,7 +111,7 @@ extension NexusClient {
         NexusClient(
             server: server, agentID: "peer",
             keys: SessionKeyStore(
-                directory: FileManager.default.temporaryDirectory.appendingPathComponent("peer-\(UUID().uuidString)")
+                directory: testTemporaryDirectory.appendingPathComponent("peer-\(UUID().uuidString)")
                     .path),
             http: HTTPClient(connections: 1))
     }

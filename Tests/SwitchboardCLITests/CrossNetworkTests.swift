@@ -4,6 +4,7 @@ import Journal
 import Masumi
 import Nexus
 import Sandbox
+import TestSupport
 import Testing
 import Transport
 import Workflow
@@ -32,7 +33,7 @@ import Workflow
             masumi.addInbox(profile: "lead", email: "lead@example.invalid", agents: ["lead"])
             masumi.addInbox(profile: "peer", email: "peer@example.invalid", agents: ["peer"])
             server = try await SandboxServer.start(nexus: nexus, masumi: masumi, faults: faults)
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent("cross-\(UUID().uuidString)")
+            directory = testTemporaryDirectory.appendingPathComponent("cross-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let script = directory.appendingPathComponent("masumi-agent-messenger")
             try Data("#!/bin/sh\nexec '\(Binary.url.path)' __masumi-sandbox-cli '\(server.url)' \"$@\"\n".utf8)

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Masumi
 import Sandbox
+import TestSupport
 import Testing
 import Transport
 import Workflow
@@ -31,7 +32,7 @@ import Workflow
         sandbox.addInbox(profile: "peer", email: "peer@example.invalid", agents: ["peer"])
         sandbox.addChannel(slug: "ops", members: ["bot", "peer"])
         let server = try await SandboxServer.start(nexus: NexusSandbox(), masumi: sandbox)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("masumi-\(UUID().uuidString)")
+        let directory = testTemporaryDirectory.appendingPathComponent("masumi-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let script = directory.appendingPathComponent("masumi-agent-messenger")
         try Data("#!/bin/sh\nexec '\(Binary.url.path)' __masumi-sandbox-cli '\(server.url)' \"$@\"\n".utf8)

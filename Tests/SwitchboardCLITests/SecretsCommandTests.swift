@@ -1,6 +1,7 @@
 import Foundation
 import Nexus
 import Sandbox
+import TestSupport
 import Testing
 import Transport
 
@@ -135,7 +136,7 @@ import Transport
         defer { Task { await server.stop() } }
         let receiver = try EchoingServer.start()
         defer { receiver.stop() }
-        let peerKeys = FileManager.default.temporaryDirectory.appendingPathComponent("peer-\(UUID().uuidString)")
+        let peerKeys = testTemporaryDirectory.appendingPathComponent("peer-\(UUID().uuidString)")
         let http = HTTPClient(connections: 2)
         let peer = NexusClient(
             server: server.url, agentID: "peer", keys: SessionKeyStore(directory: peerKeys.path), http: http)
@@ -238,7 +239,7 @@ final class EchoingServer: @unchecked Sendable {
     }
 
     static func start(status: Int = 500) throws -> EchoingServer {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("echo-\(UUID().uuidString).log")
+        let log = testTemporaryDirectory.appendingPathComponent("echo-\(UUID().uuidString).log")
         let script = """
             import http.server, sys
             log = open(sys.argv[1], "a")

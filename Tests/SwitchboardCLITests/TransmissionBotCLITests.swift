@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TestSupport
 import Testing
 import TransmissionBot
 import Transport
@@ -9,7 +10,7 @@ import Workflow
 /// through ``TBCLI`` and ``TransmissionBotCLIMessenger``, and through `switchboard tick`.
 @Suite(.serialized) struct TransmissionBotCLITests {
     static func runnerState(_ script: String) async throws -> (TBCLI, String) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tbcli-\(UUID().uuidString)")
+        let directory = testTemporaryDirectory.appendingPathComponent("tbcli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let cli = TBCLI(executable: script, statePath: directory.appendingPathComponent("state.json").path)
         struct Initialized: Decodable { var agent_id: String }
@@ -26,7 +27,7 @@ import Workflow
         let peer = try await TransmissionBotTests.agent(
             "peer-\(Int.random(in: 1000...9999))", server: sandbox.transmissionBot)
         let peerID = try #require(peer.state.agentID)
-        let spool = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString).json")
+        let spool = testTemporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString).json")
             .path
         let messenger = TransmissionBotCLIMessenger(
             account: "tb", cli: cli, spool: spool, acceptContactsFrom: [peerID.uppercased()])

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import TBX1
+import TestSupport
 import Testing
 import TransmissionBot
 import Transport
@@ -31,7 +32,7 @@ import Workflow
         _ handle: String, server: String, oneTime: Int = 20, pq: Int = 20,
         now: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> TBClient {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tb-\(UUID().uuidString)")
+        let directory = testTemporaryDirectory.appendingPathComponent("tb-\(UUID().uuidString)")
         let file = TBStateFile(path: directory.appendingPathComponent("state/\(handle).json").path)
         let client = TBClient(server: server, state: TBState(), file: file, now: now)
         try await client.register(handle: handle, oneTimePrekeys: oneTime, pqPrekeys: pq)

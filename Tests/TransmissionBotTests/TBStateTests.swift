@@ -1,12 +1,13 @@
 import Foundation
 import Secrets
 import TBX1
+import TestSupport
 import Testing
 import TransmissionBot
 
 @Suite struct TBStateTests {
     static func directory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tbstate-\(UUID().uuidString)")
+        let url = testTemporaryDirectory.appendingPathComponent("tbstate-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }

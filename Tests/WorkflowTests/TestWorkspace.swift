@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Workflow
 
 /// A workspace written to a fresh temporary directory, validated the way `switchboard validate` does.
@@ -6,7 +7,7 @@ struct TestWorkspace {
     let root: URL
 
     init(_ files: [String: String]) throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-tests-\(UUID().uuidString)")
+        root = testTemporaryDirectory.appendingPathComponent("switchboard-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         for (path, contents) in files { try write(path, Data(contents.utf8)) }
     }
