@@ -41,6 +41,10 @@ public struct SessionKeyStore: Sendable {
             if text.isEmpty { return "_" }
             // One '_' per Unicode scalar: the names files already have.
             if text.utf8.allSatisfy({ keeps(UInt32($0)) }) { return text }
+            // ASCII (a server's URL, every request): byte for byte, without building scalars.
+            if text.utf8.allSatisfy({ $0 < 0x80 }) {
+                return String(decoding: text.utf8.map { keeps(UInt32($0)) ? $0 : UInt8(ascii: "_") }, as: UTF8.self)
+            }
             return String(String.UnicodeScalarView(text.unicodeScalars.map { keeps($0.value) ? $0 : "_" }))
         }
         return directory + "/" + safe(server) + "/" + safe(session) + "/" + safe(agent) + ".key"
