@@ -15,18 +15,19 @@ public enum Timestamp {
 
     /// UTC with milliseconds (`2026-11-21T08:00:00.000Z`), or whole seconds when `fractional` is false.
     public static func format(_ date: Date, fractional: Bool = true) -> String {
-        render(date, separator: "T", fractional: fractional, zone: "Z")
+        render(date, separator: UInt8(ascii: "T"), fractional: fractional, zone: UInt8(ascii: "Z"))
     }
 
     /// UTC as GRDB stores a `Date` in SQLite (`2026-11-21 08:00:00.000`, to the nearest millisecond, as
     /// its `DateFormatter` rounds), so the journal can bind a date as text without a `DateFormatter` per
     /// value and still compare and sort with what GRDB wrote.
     public static func sqlite(_ date: Date) -> String {
-        render(date, separator: " ", fractional: true, zone: "", nearest: true)
+        render(date, separator: UInt8(ascii: " "), fractional: true, zone: nil, nearest: true)
     }
 
+    /// Written into the string's own storage, digit by digit: the journal stamps several times per message.
     private static func render(
-        _ date: Date, separator: String, fractional: Bool, zone: String, nearest: Bool = false
+        _ date: Date, separator: UInt8, fractional: Bool, zone: UInt8?, nearest: Bool = false
     ) -> String {
         let milliseconds = (date.timeIntervalSince1970 * 1000 + (nearest ? 0.5 : 0)).rounded(.down)
         guard milliseconds.isFinite, abs(milliseconds) < 253_402_300_800_000 else { return "invalid-date" }
@@ -36,32 +37,48 @@ public enum Timestamp {
         let days = seconds.quotientFloorDivided(by: 86_400)
         seconds -= days * 86_400
         let (year, month, day) = CivilTime.civil(fromDays: Int(days))
-        var out = ""
-        out.reserveCapacity(24)
-        append(&out, year, width: 4)
-        out.append("-")
-        append(&out, month, width: 2)
-        out.append("-")
-        append(&out, day, width: 2)
-        out.append(separator)
-        append(&out, Int(seconds / 3600), width: 2)
-        out.append(":")
-        append(&out, Int(seconds % 3600 / 60), width: 2)
-        out.append(":")
-        append(&out, Int(seconds % 60), width: 2)
-        if fractional {
-            out.append(".")
-            append(&out, millisecond, width: 3)
+        // At most `-9999-12-31T23:59:59.999Z`, 25 bytes.
+        return String(unsafeUninitializedCapacity: 32) { buffer in
+            var index = 0
+            func put(_ byte: UInt8) {
+                buffer[index] = byte
+                index += 1
+            }
+            /// `value` in decimal, zero-padded to `width`, after a `-` when negative.
+            func put(_ value: Int, width: Int) {
+                if value < 0 { put(UInt8(ascii: "-")) }
+                var rest = abs(value)
+                var count = 1
+                while rest >= 10 {
+                    rest /= 10
+                    count += 1
+                }
+                count = max(count, width)
+                rest = abs(value)
+                for position in stride(from: index + count - 1, through: index, by: -1) {
+                    buffer[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+                index += count
+            }
+            put(year, width: 4)
+            put(UInt8(ascii: "-"))
+            put(month, width: 2)
+            put(UInt8(ascii: "-"))
+            put(day, width: 2)
+            put(separator)
+            put(Int(seconds / 3600), width: 2)
+            put(UInt8(ascii: ":"))
+            put(Int(seconds % 3600 / 60), width: 2)
+            put(UInt8(ascii: ":"))
+            put(Int(seconds % 60), width: 2)
+            if fractional {
+                put(UInt8(ascii: "."))
+                put(millisecond, width: 3)
+            }
+            if let zone { put(zone) }
+            return index
         }
-        out.append(zone)
-        return out
-    }
-
-    private static func append(_ out: inout String, _ value: Int, width: Int) {
-        let digits = String(abs(value))
-        if value < 0 { out.append("-") }
-        if digits.count < width { out.append(String(repeating: "0", count: width - digits.count)) }
-        out.append(digits)
     }
 
     private static func parse(bytes: UnsafeBufferPointer<UInt8>) -> Date? {
