@@ -10,10 +10,7 @@ import Testing
     @Test func autoReplyAndNotifyOncePerMessage() async throws {
         let scenario = try await Scenario()
         let room = try await scenario.session()
-        try scenario.write(
-            workflow: "sources:\n  - { from: nx:session/room, every: 1m }\n",
-            messaging:
-                "## Sessions\n### room\n- **Session:** nx:session/\(room)\n- **Auto-reply:** yes\n- **Notify:** ops\n")
+        try scenario.writeRoom(room, bullets: "- **Auto-reply:** yes\n- **Notify:** ops\n")
         let engine = try scenario.engine()
         let first = try await engine.tick()
         #expect(first.failures == [])
@@ -152,17 +149,15 @@ import Testing
     @Test func anEscalateStepRunAgainIsDeliveredOnce() async throws {
         let scenario = try await Scenario()
         let room = try await scenario.session()
-        try scenario.write(
-            workflow: """
-                sources:
-                  - { from: nx:session/room, every: 1m }
-                handlers:
+        try scenario.writeRoom(
+            room,
+            handlers: """
                   alarm:
                     - escalate: "look at ${{ message.text }}"
                     - reply: "seen"
 
                 """,
-            messaging: "## Sessions\n### room\n- **Session:** nx:session/\(room)\n- **On message:** alarm\n")
+            bullets: "- **On message:** alarm\n")
         let engine = try scenario.engine()
         _ = try await scenario.peer.send(session: room, text: "disk full")
         scenario.faults.inject(.status(503), pathPrefix: "/v1/sessions/\(room)/messages", method: "POST", times: 1)
@@ -239,10 +234,7 @@ import Testing
             "history.sh",
             #"python3 -c 'import json,sys; d=json.load(sys.stdin); print("seen " + ",".join(m["text"] for m in d["history"]))'"#
         )
-        try scenario.write(
-            workflow: "sources:\n  - { from: nx:session/room, every: 1m }\n",
-            messaging:
-                "## Sessions\n### room\n- **Session:** nx:session/\(room)\n- **Auto-reply:** yes\n- **Notify:** hook\n")
+        try scenario.writeRoom(room, bullets: "- **Auto-reply:** yes\n- **Notify:** hook\n")
         // Add the webhook channel and the history responder.
         let file = scenario.directory.appendingPathComponent("workflows/main.yaml")
         var text = try String(contentsOf: file, encoding: .utf8)

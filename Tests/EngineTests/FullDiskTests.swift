@@ -15,16 +15,7 @@ import Workflow
     @Test func aFullDiskFailsThePollsTickAndLosesNothing() async throws {
         let scenario = try await Scenario()
         let room = try await scenario.session()
-        try scenario.write(
-            workflow: """
-                sources:
-                  - { from: nx:session/room, every: 1m }
-                handlers:
-                  ack:
-                    - reply: "ack"
-
-                """,
-            messaging: "## Sessions\n### room\n- **Session:** nx:session/\(room)\n- **On message:** ack\n")
+        try scenario.writeRoom(room, handlers: "  ack:\n    - reply: \"ack\"\n", bullets: "- **On message:** ack\n")
         let journal = try Journal(path: scenario.journalPath)
         let engine = try scenario.engine(journal: journal)
         _ = try await scenario.peer.send(session: room, text: "one")

